@@ -1,0 +1,5 @@
+"""The WSGI entry point: ``gunicorn app:app`` or ``flask --app app ...``."""
+
+from ociflex import create_app
+
+app = create_app()

@@ -1,0 +1,37 @@
+"""ociflex: the SAP OCI punch-out service of Euromobil's FlexFleet vehicle rental."""
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from ociflex import cli, db, i18n, logs, settings, web
+from ociflex.customers import registry
+from ociflex.devtools.routes import bp as devtools_bp
+from ociflex.punchout.routes import bp as punchout_bp
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from ``environ`` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    app = Flask(
+        __name__,
+        instance_path=environ.get("OCIFLEX_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(settings.from_environment(environ, Path(app.instance_path)))
+    logs.init_app(app)
+    db.init_app(app)
+    i18n.init_app(app)
+    web.init_app(app)
+    registry.init_app(app, environ)
+    cli.init_app(app)
+    app.register_blueprint(punchout_bp)
+    if app.config["OCIFLEX_DEV_TOOLS"]:
+        app.register_blueprint(devtools_bp)
+    logging.getLogger(__name__).info("ociflex started (%s)", app.config["OCIFLEX_ENV"])
+    return app

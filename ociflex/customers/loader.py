@@ -1,0 +1,193 @@
+"""Loading customer files: ``config/customers/<id>.yaml`` becomes a :class:`Customer`.
+
+docs/customer-config.md documents every key. A file is read section by section (see
+:mod:`ociflex.customers.sections`) and every mistake is collected with its line and key path,
+so that whoever edits a file sees all of its problems at once, sorted by line.
+"""
+
+import codecs
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ociflex.customers.checks import Checker
+from ociflex.customers.model import LANGUAGES, Customer
+from ociflex.customers.problems import CustomerConfigError, Problem
+from ociflex.customers.sections.access import (
+    default_frame_ancestors,
+    read_frame_ancestors,
+    read_hook_urls,
+    read_login,
+    reserved_params,
+)
+from ociflex.customers.sections.basket import (
+    limit_fields_by_basket,
+    read_basket,
+    read_max_lengths,
+)
+from ociflex.customers.sections.fields import field_names, read_fields
+from ociflex.customers.sections.offer import read_locations, read_vehicles
+from ociflex.customers.yaml_nodes import read_document
+from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
+
+__all__ = ["CustomerConfigError", "LoadResult", "Problem", "load_customer", "load_customers"]
+
+CUSTOMER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+SUFFIXES = (".yaml", ".yml")
+
+#: Required top-level keys, with what to add when one is missing.
+REQUIRED = {
+    "name": "the customer's name as employees see it, e.g. name: Acme B.V.",
+    "login": "the company's general access, e.g. login: {username: acme-erp, password_env: ...}",
+    "hook_urls": "where baskets may go back to, e.g. hook_urls: [https://erp.example.com/oci/]",
+    "vehicles": "at least one vehicle, e.g. - {code: COMPACT, name: Compact car, day_rate: 39.50}",
+}
+OPTIONAL = (
+    "language",
+    "frame_ancestors",
+    "fields",
+    "basket",
+    "locations",
+    "max_lengths",
+    "max_days",
+    "charset",
+)
+TOP_LEVEL_KEYS = (*REQUIRED, *OPTIONAL)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The customers of a directory that can be served, and the problems of those that cannot.
+
+    Both are keyed by customer id (the file stem) in id order; problems with the directory
+    itself are under ``""``.
+    """
+
+    customers: dict[str, Customer]
+    problems: dict[str, list[Problem]]
+
+
+def load_customers(directory: Path, environ: Mapping[str, str] = os.environ) -> LoadResult:
+    """Every ``*.yaml`` and ``*.yml`` file in ``directory``; one bad file never stops the others."""
+    try:
+        files = _customer_files(directory)
+    except OSError as error:
+        message = (
+            f"cannot read the customer directory ({error.strerror}); create it, or point "
+            "OCIFLEX_CUSTOMERS_DIR at the right one"
+        )
+        return LoadResult({}, {"": [Problem(directory, None, "", message)]})
+    result = LoadResult({}, {})
+    for customer_id, (file, *others) in sorted(files.items()):
+        if others:
+            names = ", ".join(path.name for path in (file, *others))
+            message = f"{names} all define customer {customer_id!r}; keep only one of them"
+            result.problems[customer_id] = [Problem(file, None, "", message)]
+            continue
+        try:
+            result.customers[customer_id] = load_customer(file, environ)
+        except CustomerConfigError as error:
+            result.problems[customer_id] = error.problems
+    return result
+
+
+def _customer_files(directory: Path) -> dict[str, list[Path]]:
+    """Customer id -> its files; more than one (``acme.yaml`` and ``acme.yml``) is a mistake."""
+    files: dict[str, list[Path]] = {}
+    for file in sorted(directory.iterdir()):
+        if file.suffix in SUFFIXES and file.is_file():
+            files.setdefault(file.stem, []).append(file)
+    return files
+
+
+def load_customer(path: Path, environ: Mapping[str, str] = os.environ) -> Customer:
+    """The customer described by ``path``, whose stem is the customer id.
+
+    Raises :class:`CustomerConfigError` with all of the file's problems when it has any.
+    """
+    document, yaml_problems = read_document(path)
+    problems = _file_name_problems(path) + yaml_problems
+    if document is None:
+        raise CustomerConfigError(problems)
+    check = Checker(path, document)
+    check.problems.extend(problems)
+    customer = _customer(check, path, environ)
+    if customer is None or check.problems:
+        raise CustomerConfigError(sorted(check.problems, key=lambda problem: problem.line or 0))
+    return customer
+
+
+def _file_name_problems(path: Path) -> list[Problem]:
+    if CUSTOMER_ID.match(path.stem):
+        return []
+    suggestion = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-_")[:63] or "customer"
+    message = (
+        f"{path.name!r} is not a valid file name: its stem is the customer id in /oci/<id>, made "
+        "of lower-case letters, digits, '-' and '_' (starting with a letter or digit, at most 63)"
+        f"; rename it, e.g. to {suggestion}{path.suffix}"
+    )
+    return [Problem(path, None, "", message)]
+
+
+def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Customer | None:
+    if check.document.data is None:
+        check.report("", f"the file is empty; a customer needs at least {', '.join(REQUIRED)}")
+        return None
+    top = check.mapping(check.document.data, "", TOP_LEVEL_KEYS, required=REQUIRED)
+    if top is None:
+        return None
+    taken = reserved_params()
+    login = read_login(check, top["login"], environ, taken)
+    hook_urls = read_hook_urls(check, top["hook_urls"])
+    if "frame_ancestors" in top:
+        frame_ancestors = read_frame_ancestors(check, top["frame_ancestors"])
+    else:
+        frame_ancestors = default_frame_ancestors(hook_urls)
+    max_lengths = read_max_lengths(check, top.get("max_lengths", {}))
+    limits = {**NEW_ITEM_MAX_LENGTHS, **max_lengths}
+    fields = read_fields(check, top.get("fields", {}), taken)
+    basket = read_basket(check, top.get("basket", {}), field_names(top.get("fields")), limits)
+    name = check.string(top["name"], "name")
+    language = check.choice(top.get("language", "nl"), "language", LANGUAGES)
+    vehicles = read_vehicles(check, top["vehicles"])
+    locations = read_locations(check, top.get("locations", []))
+    max_days = check.integer(top.get("max_days", 365), "max_days", 1, 3660)
+    charset = _charset(check, top.get("charset", "utf-8"))
+    if check.problems or login is None or name is None or language is None or max_days is None:
+        return None
+    return Customer(
+        id=path.stem,
+        name=name,
+        language=language,
+        login=login,
+        hook_urls=hook_urls,
+        frame_ancestors=frame_ancestors,
+        fields=limit_fields_by_basket(fields, basket, limits),
+        basket=basket,
+        vehicles=vehicles,
+        locations=locations,
+        max_lengths=max_lengths,
+        max_days=max_days,
+        default_charset=charset,
+        source=path,
+    )
+
+
+def _charset(check: Checker, value: object) -> str:
+    """The basket's charset when the call-up names none; HTML forms need an ASCII superset."""
+    charset = check.string(value, "charset")
+    if charset is None:
+        return "utf-8"
+    try:
+        codecs.lookup(charset)
+        usable = "OCI=1&a=b".encode(charset) == b"OCI=1&a=b"
+    except LookupError:
+        usable = False
+    if not usable:
+        check.report(
+            "charset",
+            f"{charset!r} is not a known, ASCII-compatible character set; use utf-8 or iso-8859-1",
+        )
+    return charset

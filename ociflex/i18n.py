@@ -1,0 +1,24 @@
+"""Dutch first, English second: every user-facing text goes through gettext (Flask-Babel)."""
+
+from pathlib import Path
+
+from flask import Flask, g
+from flask_babel import Babel, get_locale
+
+DEFAULT_LANGUAGE = "nl"
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def _locale() -> str:
+    """The language chosen by the page's customer (see the punch-out views); Dutch otherwise."""
+    return g.get("language", DEFAULT_LANGUAGE)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Amsterdam")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    # Lets WTForms' own messages ("Not a valid date value.") follow the page's language.
+    app.config.setdefault("WTF_I18N_ENABLED", True)
+    Babel(app, locale_selector=_locale)
+    app.jinja_env.globals["get_locale"] = get_locale

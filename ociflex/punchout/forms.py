@@ -1,0 +1,121 @@
+"""The booking form, built per customer: its vehicles, its locations, its editable fields."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_decimal, gettext
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from ociflex.customers.model import Customer, Field
+from ociflex.oci.callup import CONTROL_CHARACTERS
+
+#: Rental days are Euromobil's days: "today" and "in the past" are judged in Dutch time.
+EUROMOBIL_TIME = ZoneInfo("Europe/Amsterdam")
+REMARKS_MAX_LENGTH = 500
+
+
+def today() -> date:
+    return datetime.now(EUROMOBIL_TIME).date()
+
+
+class BookingForm(FlaskForm):
+    """Base of every customer's form (fields come from :func:`booking_form_class`). CSRF
+    protection is the signed punch-out token, not Flask-WTF's session token, because framed
+    punch-outs often get no cookies."""
+
+    class Meta:
+        csrf = False
+
+    customer: Customer
+
+    def validate_vehicle(self, field: SelectField) -> None:
+        if self.customer.vehicle(field.data or "") is None:
+            raise ValidationError(gettext("Choose one of the vehicles in the list."))
+
+    def validate_location(self, field: SelectField) -> None:
+        if field.data not in self.customer.locations:
+            raise ValidationError(gettext("Choose one of the pickup locations in the list."))
+
+    def validate_start(self, field: DateField) -> None:
+        if field.data and field.data < today():
+            raise ValidationError(gettext("The start date cannot be in the past."))
+
+    def validate_end(self, field: DateField) -> None:
+        start, end = self.start.data, field.data
+        if not (start and end):
+            return
+        if end < start:
+            raise ValidationError(gettext("The end date cannot be before the start date."))
+        if (end - start).days + 1 > self.customer.max_days:
+            raise ValidationError(
+                gettext("A rental can last at most %(days)s days.", days=self.customer.max_days)
+            )
+
+    def editable_fields(self) -> list[tuple[Field, StringField]]:
+        return [(f, self[f"field_{f.name}"]) for f in self.customer.fields.values() if f.editable]
+
+
+def _field_validators(field: Field, required: InputRequired) -> list:
+    pattern = field.pattern
+
+    def plain_and_agreed(_form: FlaskForm, form_field: StringField) -> None:
+        form_field.data = (form_field.data or "").strip()
+        if CONTROL_CHARACTERS.search(form_field.data):
+            raise ValidationError(gettext("Use a single line of plain text."))
+        if pattern is not None and form_field.data and not pattern.search(form_field.data):
+            raise ValidationError(gettext("This value does not have the agreed format."))
+
+    return [
+        required if field.required else Optional(),
+        Length(max=field.max_length),
+        plain_and_agreed,
+    ]
+
+
+def _rate(amount: object, currency: str) -> str:
+    return gettext(
+        "%(amount)s %(currency)s per day",
+        amount=format_decimal(amount, format="#,##0.00"),
+        currency=currency,
+    )
+
+
+def booking_form_class(customer: Customer) -> type[BookingForm]:
+    """A form class for ``customer``; labels are translated, so build it inside a request."""
+    language = customer.language
+    currency = customer.basket["CURRENCY"]
+    required = InputRequired(gettext("Please fill in this field."))
+    attributes: dict[str, object] = {
+        "customer": customer,
+        "punchout": HiddenField(),
+        "vehicle": SelectField(
+            gettext("Vehicle"),
+            choices=[
+                (v.code, f"{v.name.get(language)} — {_rate(v.day_rate, currency)}")
+                for v in customer.vehicles
+            ],
+            validate_choice=False,
+            validators=[required],
+        ),
+        "start": DateField(gettext("First day"), validators=[required]),
+        "end": DateField(gettext("Last day"), validators=[required]),
+    }
+    if customer.locations:
+        attributes["location"] = SelectField(
+            gettext("Pickup location"),
+            choices=[(loc, loc) for loc in customer.locations],
+            validate_choice=False,
+            validators=[required],
+        )
+    for field in customer.fields.values():
+        if field.editable:
+            attributes[f"field_{field.name}"] = StringField(
+                field.label_in(language), validators=_field_validators(field, required)
+            )
+    attributes["remarks"] = TextAreaField(
+        gettext("Remarks (optional)"),
+        validators=[Optional(), Length(max=REMARKS_MAX_LENGTH)],
+    )
+    return type(f"BookingForm_{customer.id}", (BookingForm,), attributes)

@@ -1,0 +1,93 @@
+"""Registering a booking: one stored request and the basket it was answered with."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ociflex.customers.model import Customer
+from ociflex.models import RentalRequest
+from ociflex.oci.basket import Basket, Booking, build_basket
+from ociflex.oci.callup import Punchout
+
+
+@dataclass(frozen=True)
+class Registration:
+    request: RentalRequest
+    basket: Basket
+    #: False when this punch-out had already registered its request (a double submit).
+    created: bool
+
+
+def _existing(session: Session, punchout: Punchout) -> Registration | None:
+    found = session.scalar(select(RentalRequest).where(RentalRequest.punchout_id == punchout.id))
+    if found is None:
+        return None
+    return Registration(found, Basket.from_json(found.basket), created=False)
+
+
+def register_request(
+    session: Session,
+    customer: Customer,
+    punchout: Punchout,
+    booking: Booking,
+    gettext: Callable[[str], str],
+) -> Registration:
+    """Store the request and its basket in one transaction, once per punch-out.
+
+    The basket carries the request's reference, so the row is flushed first to get its id; a
+    :class:`~ociflex.oci.basket.BasketError` rolls everything back, leaving nothing stored.
+    """
+    existing = _existing(session, punchout)
+    if existing is not None:
+        return existing
+    vehicle = booking.vehicle
+    row = RentalRequest(
+        punchout_id=punchout.id,
+        customer_id=customer.id,
+        status="new",
+        language=customer.language,
+        requester_email=booking.fields["email"],
+        requester_name=booking.fields["full_name"],
+        vehicle_code=vehicle.code,
+        vehicle_name=vehicle.name.get(customer.language),
+        day_rate=vehicle.day_rate,
+        currency=customer.basket["CURRENCY"],
+        start_date=booking.start,
+        end_date=booking.end,
+        days=booking.days,
+        location=booking.location,
+        remarks=booking.remarks,
+        fields=dict(booking.fields),
+        callup=[list(pair) for pair in punchout.callup],
+        basket={},
+    )
+    try:
+        session.add(row)
+        session.flush()
+        basket = build_basket(
+            customer,
+            booking,
+            reference=row.reference,
+            hook_url=punchout.hook_url,
+            target=punchout.target,
+            charset=punchout.charset,
+            ok_code=punchout.ok_code,
+            caller=punchout.caller,
+            gettext=gettext,
+        )
+        row.basket = basket.to_json()
+        session.commit()
+    except IntegrityError:
+        # The same form submitted twice at once: the other submit stored it first.
+        session.rollback()
+        existing = _existing(session, punchout)
+        if existing is None:
+            raise
+        return existing
+    except BaseException:
+        session.rollback()
+        raise
+    return Registration(row, basket, created=True)

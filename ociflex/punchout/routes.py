@@ -1,0 +1,166 @@
+"""The employee's side: call-up, booking form, and the basket back to the ERP."""
+
+import logging
+
+from flask import Blueprint, abort, current_app, g, make_response, render_template, request
+from flask_babel import gettext
+
+from ociflex.customers.model import Customer
+from ociflex.customers.registry import customers
+from ociflex.db import get_session
+from ociflex.oci.basket import BasketError, Booking
+from ociflex.oci.callup import CallupError, Params, Punchout, read_callup
+from ociflex.oci.hook_url import origin_of
+from ociflex.punchout.forms import BookingForm, booking_form_class, today
+from ociflex.punchout.register import register_request
+from ociflex.punchout.token import PunchoutTokens, TokenError, TokenExpired
+from ociflex.text import N_
+
+bp = Blueprint("punchout", __name__, url_prefix="/oci")
+log = logging.getLogger(__name__)
+
+
+def _tokens() -> PunchoutTokens:
+    config = current_app.config
+    return PunchoutTokens(
+        config["SECRET_KEY"], config["SECRET_KEY_FALLBACKS"], config["OCIFLEX_PUNCHOUT_MAX_AGE"]
+    )
+
+
+def _customer(customer_id: str) -> Customer:
+    customer = customers().get(customer_id)
+    if customer is None:
+        log.warning("call-up for unknown or unserved customer %r", customer_id[:64])
+        abort(404)
+    g.language = customer.language
+    g.frame_ancestors = customer.frame_ancestors
+    return customer
+
+
+def _error_page(status: int, message: str, fix: str, **params: object) -> tuple[str, int]:
+    return render_template(
+        "punchout/error.html",
+        message=gettext(message, **params),
+        fix=gettext(fix, **params),
+    ), status
+
+
+def _form_page(
+    customer: Customer, punchout: Punchout, form: BookingForm, status: int = 200
+) -> tuple[str, int]:
+    return render_template(
+        "punchout/form.html",
+        customer=customer,
+        punchout=punchout,
+        form=form,
+        today=today(),
+        clean_url=request.method == "GET" and bool(request.query_string),
+    ), status
+
+
+@bp.route("/<customer_id>", methods=["GET", "POST"])
+def callup(customer_id: str) -> tuple[str, int]:
+    customer = _customer(customer_id)
+    params = Params.merge(request.args.items(multi=True), request.form.items(multi=True))
+    try:
+        punchout = read_callup(customer, params)
+    except CallupError as error:
+        log.warning(
+            "call-up rejected: customer=%s status=%s reason=%s", customer.id, error.status, error
+        )
+        return _error_page(error.status, error.message, error.fix, **error.params)
+    log.info(
+        "call-up accepted: customer=%s punchout=%s method=%s hook=%s target=%s charset=%s",
+        customer.id,
+        punchout.id,
+        request.method,
+        origin_of(punchout.hook_url) or punchout.hook_url,
+        punchout.target,
+        punchout.charset,
+    )
+    form_class = booking_form_class(customer)
+    initial = {f"field_{name}": value for name, value in punchout.fields.items()}
+    form = form_class(formdata=None, data={"punchout": _tokens().dumps(punchout), **initial})
+    return _form_page(customer, punchout, form)
+
+
+def _punchout_from_form(customer: Customer) -> Punchout:
+    try:
+        punchout = _tokens().loads(request.form.get("punchout", ""))
+    except TokenExpired:
+        log.warning("booking refused: customer=%s reason=expired token", customer.id)
+        abort(
+            make_response(
+                _error_page(
+                    400,
+                    N_("This booking form has expired."),
+                    N_("Nothing was booked. Start again from your purchasing system."),
+                )
+            )
+        )
+    except TokenError:
+        punchout = None
+    if punchout is None or punchout.customer_id != customer.id:
+        log.warning("booking refused: customer=%s reason=invalid token", customer.id)
+        abort(
+            make_response(
+                _error_page(
+                    400,
+                    N_("This booking form was not issued by FlexFleet or has been altered."),
+                    N_("Nothing was booked. Start again from your purchasing system."),
+                )
+            )
+        )
+    return punchout
+
+
+def _booking(customer: Customer, punchout: Punchout, form: BookingForm) -> Booking:
+    fields = dict(punchout.fields)
+    for field, form_field in form.editable_fields():
+        fields[field.name] = form_field.data or ""
+    return Booking(
+        vehicle=customer.vehicle(form.vehicle.data),
+        start=form.start.data,
+        end=form.end.data,
+        location=form.location.data if customer.locations else None,
+        fields=fields,
+        remarks=(form.remarks.data or "").strip(),
+    )
+
+
+@bp.post("/<customer_id>/book")
+def book(customer_id: str) -> tuple[str, int]:
+    customer = _customer(customer_id)
+    punchout = _punchout_from_form(customer)
+    form = booking_form_class(customer)(formdata=request.form)
+    if not form.validate():
+        return _form_page(customer, punchout, form, status=422)
+    try:
+        registration = register_request(
+            get_session(), customer, punchout, _booking(customer, punchout, form), gettext
+        )
+    except BasketError as error:
+        log.error("basket refused: customer=%s problems=%s", customer.id, error.problems)
+        return _error_page(
+            500,
+            N_("Your request cannot be sent to your purchasing system: %(problem)s"),
+            N_("Nothing was booked. Please contact Euromobil; the configuration needs a fix."),
+            problem="; ".join(error.problems),
+        )
+    basket = registration.basket
+    log.info(
+        "basket sent: customer=%s reference=%s punchout=%s new=%s hook=%s fields=%d",
+        customer.id,
+        registration.request.reference,
+        punchout.id,
+        registration.created,
+        origin_of(basket.action) or basket.action,
+        len(basket.fields),
+    )
+    return render_template(
+        "punchout/basket.html",
+        customer=customer,
+        rental=registration.request,
+        basket=basket,
+        repeated=not registration.created,
+    ), 200

@@ -1,0 +1,45 @@
+"""The punch-out state as a signed, time-limited token that travels in the page.
+
+ERPs often frame the catalogue cross-site, where browsers block cookies; so the state of a
+punch-out lives in a hidden form field, signed with ``SECRET_KEY`` (older keys from
+``SECRET_KEY_FALLBACKS`` still verify, so a key rotation does not break open punch-outs). The
+token is also the booking form's CSRF protection: only a page we rendered can carry it.
+"""
+
+from collections.abc import Sequence
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ociflex.oci.callup import Punchout
+
+SALT = "ociflex.punchout.v1"
+
+
+class TokenError(Exception):
+    """The token is missing, altered or was made with a key we do not hold."""
+
+
+class TokenExpired(TokenError):
+    """The token is genuine but older than the allowed age."""
+
+
+class PunchoutTokens:
+    def __init__(self, secret_key: str, fallbacks: Sequence[str], max_age: int) -> None:
+        # itsdangerous signs with the last key and verifies with all of them.
+        self._serializer = URLSafeTimedSerializer([*fallbacks, secret_key], salt=SALT)
+        self.max_age = max_age
+
+    def dumps(self, punchout: Punchout) -> str:
+        return self._serializer.dumps(punchout.to_json())
+
+    def loads(self, token: str) -> Punchout:
+        try:
+            data = self._serializer.loads(token, max_age=self.max_age)
+        except SignatureExpired:
+            raise TokenExpired from None
+        except BadSignature:
+            raise TokenError from None
+        try:
+            return Punchout.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            raise TokenError from None

@@ -1,0 +1,86 @@
+"""Shared fixtures: a real database (a SQLite file, and a throw-away PostgreSQL server), the
+app built from test customer files, and a test client that keeps no cookies, as a framed
+punch-out in a browser that blocks third-party cookies."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from ociflex import create_app, migrate
+from tests.support.postgres import postgres_available, throwaway_postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_CUSTOMERS = Path(__file__).parent / "customers"
+DEMO_PASSWORD = "demo-secret"
+ACME_PASSWORD = "acme-secret"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One PostgreSQL cluster for the whole run, migrated once; tests empty its tables."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries are missing, and CI must test on PostgreSQL")
+        pytest.skip("PostgreSQL binaries are not installed here")
+    with throwaway_postgres() as url:
+        migrate.upgrade(url)
+        yield url
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE rental_requests RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that touches the database runs on both engines."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ociflex.sqlite3'}"
+        migrate.upgrade(url)
+        return url
+    url = request.getfixturevalue("postgres_server")
+    _empty_tables(url)
+    return url
+
+
+@pytest.fixture
+def customers_dir(tmp_path: Path) -> Path:
+    """The shipped demo customer plus the test customers, in a folder a test may change."""
+    directory = tmp_path / "customers"
+    shutil.copytree(TEST_CUSTOMERS, directory)
+    shutil.copy(ROOT / "config" / "customers" / "demo.yaml", directory / "demo.yaml")
+    return directory
+
+
+@pytest.fixture
+def environ(tmp_path: Path, database_url: str, customers_dir: Path) -> dict[str, str]:
+    return {
+        "OCIFLEX_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "DATABASE_URL": database_url,
+        "OCIFLEX_CUSTOMERS_DIR": str(customers_dir),
+        "OCIFLEX_INSTANCE_PATH": str(tmp_path / "instance"),
+        "OCIFLEX_DEMO_PASSWORD": DEMO_PASSWORD,
+        "OCIFLEX_ACME_PASSWORD": ACME_PASSWORD,
+    }
+
+
+@pytest.fixture
+def app(environ: dict[str, str]) -> Iterator[Flask]:
+    app = create_app(environ)
+    yield app
+    app.extensions["ociflex.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client(use_cookies=False)

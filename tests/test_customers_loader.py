@@ -1,0 +1,393 @@
+"""Loading customer files: the shipped demo, the defaults, and one test per kind of mistake.
+
+Each mistake test checks what a developer editing the file sees: the line, the key path and
+a message that says what to do.
+"""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from ociflex.customers import (
+    Customer,
+    CustomerConfigError,
+    Problem,
+    load_customer,
+    load_customers,
+)
+
+DEMO = Path(__file__).resolve().parent.parent / "config" / "customers" / "demo.yaml"
+ENVIRON = {"ACME_PASSWORD": "acme-secret"}
+
+MINIMAL = """\
+name: Acme B.V.
+login:
+  username: acme-erp
+  password_env: ACME_PASSWORD
+hook_urls:
+  - https://erp.acme.example/sap/oci/
+fields:
+  cost_centre: {param: KOSTENPLAATS, pattern: '^[0-9]{4}$'}
+vehicles:
+  - code: COMPACT
+    name: Compact car
+    day_rate: 39.50
+"""
+
+
+def write(directory: Path, text: str, name: str = "acme.yaml") -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(tmp_path: Path, text: str, environ: dict[str, str] = ENVIRON) -> Customer:
+    return load_customer(write(tmp_path, text), environ)
+
+
+def problems_of(tmp_path: Path, text: str, environ: dict[str, str] = ENVIRON) -> list[Problem]:
+    with pytest.raises(CustomerConfigError) as raised:
+        load(tmp_path, text, environ)
+    return raised.value.problems
+
+
+def only_problem(tmp_path: Path, text: str, environ: dict[str, str] = ENVIRON) -> Problem:
+    problems = problems_of(tmp_path, text, environ)
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    return problems[0]
+
+
+def line_of(text: str, fragment: str) -> int:
+    """The 1-based line of the first line containing ``fragment``."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+def with_basket(*lines: str) -> str:
+    return MINIMAL + "basket:\n" + "".join(f"  {line}\n" for line in lines)
+
+
+# --- files that load ----------------------------------------------------------------------------
+
+
+def test_the_demo_file_loads() -> None:
+    customer = load_customer(DEMO, {"OCIFLEX_DEMO_PASSWORD": "demo-secret"})
+
+    assert customer.id == "demo"
+    assert customer.source == DEMO
+    assert customer.login.accepts("demo-erp", "demo-secret")
+    assert not customer.login.accepts("demo-erp", "wrong")
+    assert list(customer.fields) == ["email", "full_name", "cost_centre", "po_number"]
+    assert customer.fields["cost_centre"].pattern.search("4711")
+    assert customer.fields["cost_centre"].label_in("en") == "Cost centre"
+    assert customer.basket == {
+        "UNIT": "DAY",
+        "CURRENCY": "EUR",
+        "VENDOR": "4711",
+        "MATGROUP": "78111800",
+        "CUST_FIELD1": "{cost_centre}",
+        "CUST_FIELD2": "{po_number}",
+    }
+    assert [v.day_rate for v in customer.vehicles] == [Decimal("39.50"), Decimal("79.00")]
+    assert customer.vehicle("VAN").name.get("en") == "Bestelbus (VW Transporter)"
+    assert customer.frame_ancestors == ("http://127.0.0.1:5000", "http://localhost:5000")
+    assert customer.locations == ("Amsterdam Sloterdijk", "Utrecht Papendorp")
+
+
+def test_a_minimal_file_gets_the_defaults(tmp_path: Path) -> None:
+    customer = load(tmp_path, MINIMAL)
+
+    assert customer.language == "nl"
+    assert (customer.login.username_param, customer.login.password_param) == (
+        "USERNAME",
+        "PASSWORD",
+    )
+    email, full_name = customer.fields["email"], customer.fields["full_name"]
+    assert (email.param, email.required, email.editable, email.max_length) == (
+        "oci_usermail",
+        True,
+        False,
+        254,
+    )
+    assert (full_name.param, full_name.required, full_name.max_length) == (
+        "oci_userfullname",
+        True,
+        255,
+    )
+    assert customer.basket == {"UNIT": "DAY", "CURRENCY": "EUR"}
+    assert customer.frame_ancestors == ("https://erp.acme.example",)
+    assert customer.vehicles[0].description == "COMPACT"
+    assert (customer.max_days, customer.default_charset) == (365, "utf-8")
+
+
+def test_a_password_hash_needs_no_environment_variable(tmp_path: Path) -> None:
+    password_hash = generate_password_hash("acme-secret")
+    text = MINIMAL.replace("password_env: ACME_PASSWORD", f"password_hash: '{password_hash}'")
+
+    customer = load(tmp_path, text, environ={})
+
+    assert customer.login.accepts("acme-erp", "acme-secret")
+
+
+def test_unquoted_numbers_are_kept_as_written(tmp_path: Path) -> None:
+    # YAML 1.1 reads 0004711 as the octal number 2505: a vendor number must not change so.
+    customer = load(tmp_path, with_basket("vendor: 0004711", "matgroup: 78111800"))
+
+    assert customer.basket["VENDOR"] == "0004711"
+    assert customer.basket["MATGROUP"] == "78111800"
+
+
+@pytest.mark.parametrize(
+    ("basket", "max_lengths", "expected"),
+    [
+        ('cust_field1: "{cost_centre}"', "", 10),
+        ('cust_field1: "{cost_centre}"', "max_lengths: {cust_field1: 40}\n", 40),
+        ('cust_field5: "{cost_centre}"', "", 50),
+        ('cust_field1: "KP{cost_centre}"', "", 255),
+    ],
+)
+def test_a_field_sent_whole_is_limited_to_its_new_item_field(
+    tmp_path: Path, basket: str, max_lengths: str, expected: int
+) -> None:
+    customer = load(tmp_path, with_basket(basket) + max_lengths)
+
+    assert customer.fields["cost_centre"].max_length == expected
+
+
+def test_a_directory_loads_sorted_and_a_bad_file_leaves_the_good_ones(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL, "zeta.yml")
+    write(tmp_path, MINIMAL.replace("day_rate: 39.50", "day_rate: free"), "broken.yaml")
+    write(tmp_path, MINIMAL, "acme.yaml")
+    write(tmp_path, "not a customer", "notes.txt")
+
+    result = load_customers(tmp_path, ENVIRON)
+
+    assert list(result.customers) == ["acme", "zeta"]
+    assert list(result.problems) == ["broken"]
+    assert "vehicles[0].day_rate" in str(result.problems["broken"][0])
+
+
+def test_a_missing_directory_is_reported(tmp_path: Path) -> None:
+    result = load_customers(tmp_path / "nowhere", ENVIRON)
+
+    assert result.customers == {}
+    assert "cannot read the customer directory" in result.problems[""][0].message
+
+
+def test_a_problem_reads_like_a_compiler_message() -> None:
+    assert str(Problem(Path("c/acme.yaml"), 3, "login.username", "it is wrong; fix it")) == (
+        "c/acme.yaml:3: login.username: it is wrong; fix it"
+    )
+    assert (
+        str(Problem(Path("c/acme.yaml"), None, "name", "missing")) == "c/acme.yaml: name: missing"
+    )
+
+
+# --- one test per kind of mistake ----------------------------------------------------------------
+
+
+def test_an_unknown_key_suggests_the_nearest_valid_one(tmp_path: Path) -> None:
+    text = MINIMAL.replace("pattern:", "patern:")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "patern"), "fields.cost_centre.patern")
+    assert "did you mean 'pattern'?" in problem.message
+
+
+def test_a_wrong_type_names_the_expected_one(tmp_path: Path) -> None:
+    text = MINIMAL + "max_days: a year\n"
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "max_days"), "max_days")
+    assert "expected a whole number, got text ('a year')" in problem.message
+
+
+def test_a_bad_regular_expression(tmp_path: Path) -> None:
+    text = MINIMAL.replace("'^[0-9]{4}$'", "'^[0-9{4}$'")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "pattern"), "fields.cost_centre.pattern")
+    assert "not a valid regular expression" in problem.message
+
+
+def test_an_unknown_placeholder(tmp_path: Path) -> None:
+    text = with_basket('cust_field1: "{cost_center}"')
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "cust_field1"), "basket.cust_field1")
+    assert "unknown placeholder {cost_center}; did you mean {cost_centre}?" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("entry", "what"),
+    [
+        ('vendor: "12345678901"', "the value is 11 characters"),
+        ('cust_field1: "KP-{cost_centre}-1234567"', "the fixed text (without placeholders) is 11"),
+    ],
+)
+def test_fixed_text_longer_than_the_new_item_field(tmp_path: Path, entry: str, what: str) -> None:
+    text = with_basket(entry)
+
+    problem = only_problem(tmp_path, text)
+
+    key = entry.split(":")[0]
+    assert (problem.line, problem.path) == (line_of(text, key), f"basket.{key}")
+    assert what in problem.message
+    assert "takes at most 10" in problem.message
+
+
+def test_a_computed_field_cannot_be_mapped(tmp_path: Path) -> None:
+    text = with_basket("description: Huurauto")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "description"), "basket.description")
+    assert "ociflex fills NEW_ITEM-DESCRIPTION itself" in problem.message
+
+
+@pytest.mark.parametrize("environ", [{}, {"ACME_PASSWORD": ""}])
+def test_the_password_environment_variable_must_be_set(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    problem = only_problem(tmp_path, MINIMAL, environ)
+
+    assert (problem.line, problem.path) == (line_of(MINIMAL, "password_env"), "login.password_env")
+    assert problem.message == (
+        "environment variable ACME_PASSWORD is not set; set it or use password_hash"
+    )
+
+
+def test_a_literal_password_is_refused(tmp_path: Path) -> None:
+    text = MINIMAL.replace("  username: acme-erp\n", "  username: acme-erp\n  password: hunter2\n")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "hunter2"), "login.password")
+    assert "secrets never sit in a customer file" in problem.message
+    assert "generate_password_hash" in problem.message
+    assert "hunter2" not in problem.message
+
+
+def test_vehicle_codes_are_unique(tmp_path: Path) -> None:
+    text = MINIMAL + "  - {code: compact, name: Another compact car, day_rate: 41}\n"
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "Another"), "vehicles[1].code")
+    assert "duplicate vehicle code 'compact' (also at vehicles[0].code)" in problem.message
+
+
+def test_a_duplicate_yaml_key_is_not_silently_dropped(tmp_path: Path) -> None:
+    text = MINIMAL + "name: Acme Nederland B.V.\n"
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "Nederland"), "name")
+    assert "duplicate key (first given on line 1)" in problem.message
+
+
+def test_a_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
+    text = MINIMAL.replace("name: Compact car", "name: Compact: car")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "Compact: car"), "")
+    assert str(problem).startswith(f"{tmp_path / 'acme.yaml'}:{problem.line}: invalid YAML")
+
+
+def test_a_bad_file_name_is_reported_with_a_better_one(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL, "Acme Corp.yaml")
+
+    result = load_customers(tmp_path, ENVIRON)
+
+    assert result.customers == {}
+    [problem] = result.problems["Acme Corp"]
+    assert "not a valid file name" in problem.message
+    assert "rename it, e.g. to acme-corp.yaml" in problem.message
+
+
+def test_an_invalid_currency(tmp_path: Path) -> None:
+    text = with_basket("currency: EUX")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "EUX"), "basket.currency")
+    assert "not an ISO 4217 currency code" in problem.message
+
+
+def test_a_hook_url_with_user_info(tmp_path: Path) -> None:
+    text = MINIMAL.replace("https://erp.acme.example", "https://sap:secret@erp.acme.example")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "@erp"), "hook_urls[0]")
+    assert "user information" in problem.message
+
+
+def test_a_field_may_not_take_a_standard_oci_parameter(tmp_path: Path) -> None:
+    text = MINIMAL.replace("param: KOSTENPLAATS", "param: hook_url")
+
+    problem = only_problem(tmp_path, text)
+
+    assert problem.path == "fields.cost_centre.param"
+    assert "'hook_url' is already a standard OCI parameter" in problem.message
+
+
+def test_email_cannot_be_made_optional(tmp_path: Path) -> None:
+    text = MINIMAL.replace("fields:\n", "fields:\n  email: {param: MAIL, required: false}\n")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "MAIL"), "fields.email.required")
+    assert "email is always required" in problem.message
+
+
+def test_max_lengths_cannot_lower_the_sap_limit(tmp_path: Path) -> None:
+    text = MINIMAL + "max_lengths:\n  cust_field4: 12\n"
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "cust_field4"), "max_lengths.cust_field4")
+    assert "below SAP's 20" in problem.message
+
+
+def test_a_long_vehicle_code_needs_a_description(tmp_path: Path) -> None:
+    text = MINIMAL.replace("code: COMPACT", "code: COMPACT-ELECTRIC-AUTOMATIC")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "code:"), "vehicles[0].description")
+    assert "add a description of at most 18" in problem.message
+
+
+def test_every_problem_of_a_file_is_reported_in_line_order(tmp_path: Path) -> None:
+    text = (
+        MINIMAL.replace("Acme B.V.", "[Acme]")
+        .replace("day_rate: 39.50", "day_rate: 39.505")
+        .replace("password_env", "pasword_env")
+    )
+
+    problems = problems_of(tmp_path, text)
+
+    assert [(p.line, p.path) for p in problems] == [
+        (1, "name"),
+        (2, "login.password_env"),
+        (4, "login.pasword_env"),
+        (line_of(text, "day_rate"), "vehicles[0].day_rate"),
+    ]
+
+
+def test_two_files_for_one_customer_are_both_refused(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL, "acme.yaml")
+    write(tmp_path, MINIMAL, "acme.yml")
+
+    result = load_customers(tmp_path, ENVIRON)
+
+    assert result.customers == {}
+    [problem] = result.problems["acme"]
+    assert "acme.yaml, acme.yml all define customer 'acme'" in problem.message
