@@ -1,0 +1,76 @@
+"""Keeping basket values within the charset the ERP asked for (OCI's historic ISO-8859-1).
+
+A browser that posts a form in a legacy charset turns what it cannot encode into ``&#321;``
+character references, which end up verbatim in the buyer's purchase order. So values are
+transliterated to the nearest encodable text before they are sent.
+"""
+
+import codecs
+import unicodedata
+
+#: ASCII stand-ins for characters that NFKD does not reduce to something a legacy charset has.
+_FALLBACKS = {
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‟": '"',
+    "‐": "-",
+    "‒": "-",
+    "–": "-",
+    "—": "-",
+    "―": "-",
+    "−": "-",
+    "€": "EUR",
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "Œ": "OE",
+    "œ": "oe",
+    "ı": "i",
+}
+
+
+def in_charset(value: str, charset: str) -> str:
+    """``value`` with every character that ``charset`` cannot encode transliterated."""
+    value = unicodedata.normalize("NFC", value)
+    codec = codec_for(charset)
+    if codec is None:
+        return value  # check_basket reports the unknown charset
+    return "".join(
+        char if _encodable(char, codec) else _transliterated(char, codec) for char in value
+    )
+
+
+def _transliterated(char: str, codec: codecs.CodecInfo) -> str:
+    """An encodable stand-in for ``char``: ASCII look-alike, base letter, else ``?``."""
+    decomposed = _FALLBACKS.get(char) or unicodedata.normalize("NFKD", char)
+    return "".join(
+        part if _encodable(part, codec) else "?"
+        for part in decomposed
+        if not unicodedata.combining(part)
+    )
+
+
+def codec_for(charset: str) -> codecs.CodecInfo | None:
+    """The codec of ``charset``, or None when Python knows no such charset."""
+    try:
+        return codecs.lookup(charset)
+    except LookupError:
+        return None
+
+
+def _encodable(text: str, codec: codecs.CodecInfo) -> bool:
+    return first_unencodable(text, codec) is None
+
+
+def first_unencodable(text: str, codec: codecs.CodecInfo) -> str | None:
+    try:
+        codec.encode(text)
+    except UnicodeEncodeError as error:
+        return text[error.start]
+    return None
