@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ociflex.customers.model import Customer
+from ociflex.db import begin_write
 from ociflex.models import RentalRequest
 from ociflex.oci.basket import Basket, Booking, build_basket
 from ociflex.oci.callup import Punchout
@@ -40,6 +41,7 @@ def register_request(
     The basket carries the request's reference, so the row is flushed first to get its id; a
     :class:`~ociflex.oci.basket.BasketError` rolls everything back, leaving nothing stored.
     """
+    begin_write(session)
     existing = _existing(session, punchout)
     if existing is not None:
         return existing
