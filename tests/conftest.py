@@ -4,12 +4,14 @@ punch-out in a browser that blocks third-party cookies."""
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
 
 from ociflex import create_app, migrate
@@ -84,3 +86,61 @@ def app(environ: dict[str, str]) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client(use_cookies=False)
+
+
+# --- Call-ups and the token clock, shared by the punch-out tests --------------------------------
+
+#: A HOOK_URL with the ERP's own query string (a session id with escaped characters, an empty
+#: value): the basket must be posted to it exactly as received.
+ACME_HOOK_URL = "https://erp.acme.example/sap/bc/srm/hook?sap-client=100&sid=a%2Fb%3D%3D&x="
+DEMO_HOOK_URL = "http://127.0.0.1:5000/dev/erp/hook?session=42"
+
+
+@pytest.fixture
+def demo_callup() -> dict[str, str]:
+    """A complete, correct call-up of the (Dutch) demo customer, as its ERP sends it."""
+    return {
+        "USERNAME": "demo-erp",
+        "PASSWORD": DEMO_PASSWORD,
+        "HOOK_URL": DEMO_HOOK_URL,
+        "~OkCode": "ADDI",
+        "~TARGET": "_top",
+        "~CALLER": "CTLG",
+        "OCI_VERSION": "4.0",
+        "oci_usermail": "jan.jansen@demo.example",
+        "oci_userfullname": "Jan Jansen",
+        "KOSTENPLAATS": "4100",
+        "INKOOPNUMMER": "PO-2026-01",
+    }
+
+
+@pytest.fixture
+def acme_callup() -> dict[str, str]:
+    """A complete, correct call-up of the English acme customer: lower-case login names."""
+    return {
+        "loginname": "acme-sap",
+        "pwd": ACME_PASSWORD,
+        "HOOK_URL": ACME_HOOK_URL,
+        "~OkCode": "ADDI",
+        "~CALLER": "CTLG",
+        "user_email": "jane.smith@acme.example",
+        "user_name": "Jane Smith",
+        "PROJECT": "P-123",
+    }
+
+
+class SigningClock:
+    """The clock by which itsdangerous dates and ages punch-out tokens, set by the test."""
+
+    def __init__(self) -> None:
+        self.now = int(time.time())
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def signing_clock(monkeypatch: pytest.MonkeyPatch) -> SigningClock:
+    clock = SigningClock()
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _signer: clock.now)
+    return clock

@@ -6,12 +6,13 @@ simulator hands out the customers' company passwords to fill in its call-up form
 
 import re
 import secrets
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
+from ociflex.oci.form_encoding import FormEncodingError, decode_form
 
 bp = Blueprint("devtools", __name__, url_prefix="/dev")
 
@@ -73,22 +74,12 @@ def basket_lines(pairs: list[tuple[str, str]]) -> tuple[dict[int, dict[str, str]
     return dict(sorted(lines.items())), others
 
 
-def decode_form(body: bytes) -> tuple[list[tuple[str, str]], str]:
-    """The posted pairs and the charset they were in: UTF-8, or else Windows-1252, the
-    superset of ISO-8859-1 that browsers use when a basket asks for Latin-1."""
-    text = body.decode("ascii", errors="replace")
-    for charset in ("utf-8", "windows-1252"):
-        try:
-            pairs = parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict")
-            return pairs, charset
-        except UnicodeDecodeError:
-            continue
-    return parse_qsl(text, keep_blank_values=True, errors="replace"), "unknown"
-
-
 @bp.post("/erp/hook")
 def hook() -> str:
-    pairs, charset = decode_form(request.get_data())
+    try:
+        pairs, charset = decode_form(request.get_data())
+    except FormEncodingError:
+        abort(400)
     lines, others = basket_lines(pairs)
     return render_template(
         "devtools/hook.html",

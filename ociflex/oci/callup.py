@@ -176,12 +176,12 @@ def _check_hook_url(customer: Customer, params: Params) -> str:
     except HookUrlError as error:
         raise CallupError(
             400,
-            N_("The HOOK_URL of the call-up is not accepted: %(reason)s"),
+            error.message,
             N_(
                 "Ask your ERP administrator to check the HOOK_URL; "
                 "Euromobil registers the addresses your ERP may use."
             ),
-            reason=error.reason,
+            **error.params,
         ) from None
     return hook_url
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from ociflex.text import N_
+
 #: The pseudo-URL by which SAP GUI's embedded browser takes the basket instead of an HTTP post.
 SAPEVENT = "SAPEVENT:POST"
 
@@ -28,11 +30,17 @@ _PORT = re.compile(r"[0-9]{1,5}")
 
 
 class HookUrlError(ValueError):
-    """A HOOK_URL that ociflex will not post a basket to; ``reason`` is fit for the error page."""
+    """A HOOK_URL that ociflex will not post a basket to.
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    ``message`` is a catalogue text with ``%(name)s`` parameters, translated where it is shown;
+    ``reason`` is the English text, for logs and the ERP simulator.
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message = message
+        self.params = params
+        self.reason = message % params
+        super().__init__(self.reason)
 
 
 class _Url(NamedTuple):
@@ -61,12 +69,15 @@ def check_hook_url(hook_url: str, allowed: Sequence[str]) -> None:
     """
     if _is_sapevent(hook_url):
         if not any(_is_sapevent(entry) for entry in allowed):
-            raise HookUrlError(f"HOOK_URL {SAPEVENT} (SAP GUI) is not allowed for this customer")
+            raise HookUrlError(
+                N_("HOOK_URL %(url)s (SAP GUI) is not allowed for this customer"), url=SAPEVENT
+            )
         return
     url = _parse(hook_url)
     if not any(url.is_under(entry) for entry in _parse_valid(allowed)):
         raise HookUrlError(
-            f"HOOK_URL {url.origin}{url.path} is not in the list allowed for this customer"
+            N_("HOOK_URL %(url)s is not in the list allowed for this customer"),
+            url=url.origin + url.path,
         )
 
 
@@ -100,14 +111,14 @@ def _parse(url: str) -> _Url:
     try:
         parts = urlsplit(url)
     except ValueError:
-        raise HookUrlError("HOOK_URL is not a valid URL") from None
+        raise HookUrlError(N_("HOOK_URL is not a valid URL")) from None
     if parts.scheme not in _DEFAULT_PORTS:
-        raise HookUrlError("HOOK_URL is not an absolute http(s) URL")
+        raise HookUrlError(N_("HOOK_URL is not an absolute http(s) URL"))
     if "@" in parts.netloc:
-        raise HookUrlError("HOOK_URL contains user information (user@host)")
+        raise HookUrlError(N_("HOOK_URL contains user information (user@host)"))
     host, port = _split_netloc(parts.netloc)
     if _has_dot_segment(parts.path):
-        raise HookUrlError("HOOK_URL path contains a dot-segment (/./ or /../)")
+        raise HookUrlError(N_("HOOK_URL path contains a dot-segment (/./ or /../)"))
     effective_port = _DEFAULT_PORTS[parts.scheme] if port is None else port
     return _Url(parts.scheme, host, effective_port, parts.path or "/")
 
@@ -115,15 +126,15 @@ def _parse(url: str) -> _Url:
 def _check_text(url: str) -> None:
     """Refuse characters that browsers strip, servers read differently, or the eye misses."""
     if not url:
-        raise HookUrlError("HOOK_URL is missing")
+        raise HookUrlError(N_("HOOK_URL is missing"))
     if len(url) > MAX_LENGTH:
-        raise HookUrlError(f"HOOK_URL is longer than {MAX_LENGTH} characters")
+        raise HookUrlError(N_("HOOK_URL is longer than %(max)s characters"), max=MAX_LENGTH)
     if url != url.strip():
-        raise HookUrlError("HOOK_URL has leading or trailing whitespace")
+        raise HookUrlError(N_("HOOK_URL has leading or trailing whitespace"))
     if any(_is_unsafe_char(char) for char in url):
-        raise HookUrlError("HOOK_URL contains a space, a control character or a backslash")
+        raise HookUrlError(N_("HOOK_URL contains a space, a control character or a backslash"))
     if "#" in url:
-        raise HookUrlError("HOOK_URL contains a fragment (#...)")
+        raise HookUrlError(N_("HOOK_URL contains a fragment (#...)"))
 
 
 def _is_unsafe_char(char: str) -> bool:
@@ -136,7 +147,7 @@ def _split_netloc(netloc: str) -> tuple[str, int | None]:
         address, _, rest = netloc[1:].partition("]")
         host = _ipv6_host(address)
         if rest and not rest.startswith(":"):
-            raise HookUrlError("HOOK_URL has an invalid port")
+            raise HookUrlError(N_("HOOK_URL has an invalid port"))
         port_text = rest[1:] if rest else None
     else:
         host, colon, port_text = netloc.partition(":")
@@ -152,26 +163,26 @@ def _ipv6_host(address: str) -> str:
         parsed = None
     # A zone id (fe80::1%eth0) names a network interface of whichever machine runs the browser.
     if parsed is None or parsed.scope_id:
-        raise HookUrlError("HOOK_URL host is not a valid IPv6 address")
+        raise HookUrlError(N_("HOOK_URL host is not a valid IPv6 address"))
     return f"[{parsed.compressed}]"
 
 
 def _host_name(host: str) -> str:
     if not host:
-        raise HookUrlError("HOOK_URL has no host")
+        raise HookUrlError(N_("HOOK_URL has no host"))
     if not host.isascii():
         raise HookUrlError(
-            "HOOK_URL host is not plain ASCII (international host names must be sent as xn--)"
+            N_("HOOK_URL host is not plain ASCII (international host names must be sent as xn--)")
         )
     host = host.lower()
     if not _HOST_NAME.fullmatch(host):
-        raise HookUrlError(f"HOOK_URL host {host!r} is not a valid host name")
+        raise HookUrlError(N_("HOOK_URL host %(host)s is not a valid host name"), host=host)
     return host
 
 
 def _port(text: str) -> int:
     if not _PORT.fullmatch(text) or not 0 < int(text) < 65536:
-        raise HookUrlError("HOOK_URL has an invalid port")
+        raise HookUrlError(N_("HOOK_URL has an invalid port"))
     return int(text)
 
 

@@ -1,11 +1,19 @@
 """The booking form, built per customer: its vehicles, its locations, its editable fields."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_decimal, gettext
+from flask_babel import format_currency, gettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ociflex.customers.model import Customer, Field
@@ -74,12 +82,9 @@ def _field_validators(field: Field, required: InputRequired) -> list:
     ]
 
 
-def _rate(amount: object, currency: str) -> str:
-    return gettext(
-        "%(amount)s %(currency)s per day",
-        amount=format_decimal(amount, format="#,##0.00"),
-        currency=currency,
-    )
+def _rate(amount: Decimal, currency: str) -> str:
+    """The day rate as the page's language writes money: "€ 39,50 per dag", "€39.50 per day"."""
+    return gettext("%(amount)s per day", amount=format_currency(amount, currency))
 
 
 def booking_form_class(customer: Customer) -> type[BookingForm]:
@@ -93,7 +98,7 @@ def booking_form_class(customer: Customer) -> type[BookingForm]:
         "vehicle": SelectField(
             gettext("Vehicle"),
             choices=[
-                (v.code, f"{v.name.get(language)} — {_rate(v.day_rate, currency)}")
+                SelectChoice(v.code, f"{v.name.get(language)} — {_rate(v.day_rate, currency)}")
                 for v in customer.vehicles
             ],
             validate_choice=False,
@@ -105,7 +110,7 @@ def booking_form_class(customer: Customer) -> type[BookingForm]:
     if customer.locations:
         attributes["location"] = SelectField(
             gettext("Pickup location"),
-            choices=[(loc, loc) for loc in customer.locations],
+            choices=[SelectChoice(location) for location in customer.locations],
             validate_choice=False,
             validators=[required],
         )

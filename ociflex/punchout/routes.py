@@ -10,6 +10,7 @@ from ociflex.customers.registry import customers
 from ociflex.db import get_session
 from ociflex.oci.basket import BasketError, Booking
 from ociflex.oci.callup import CallupError, Params, Punchout, read_callup
+from ociflex.oci.form_encoding import LEGACY_CHARSET, FormEncodingError, decode_form
 from ociflex.oci.hook_url import origin_of
 from ociflex.punchout.forms import BookingForm, booking_form_class, today
 from ociflex.punchout.register import register_request
@@ -54,14 +55,36 @@ def _form_page(
         punchout=punchout,
         form=form,
         today=today(),
-        clean_url=request.method == "GET" and bool(request.query_string),
     ), status
+
+
+@bp.context_processor
+def _address_bar() -> dict[str, str | None]:
+    """Any call-up with a query string, GET or POST, may carry the company password in the
+    address bar: its pages replace the address with this clean one (see base.html)."""
+    if request.endpoint == "punchout.callup" and request.query_string:
+        return {"clean_url": request.path}
+    return {"clean_url": None}
+
+
+def _callup_params(customer: Customer) -> Params:
+    """Query string and body, each decoded in the charset the ERP's page used."""
+    legacy = customer.default_charset if "utf" not in customer.default_charset.lower() else None
+    try:
+        query, _ = decode_form(request.query_string, legacy or LEGACY_CHARSET)
+        if request.mimetype == "application/x-www-form-urlencoded":
+            body, _ = decode_form(request.get_data(cache=True), legacy or LEGACY_CHARSET)
+        else:
+            body = list(request.form.items(multi=True))
+    except FormEncodingError:
+        abort(400)
+    return Params.merge(query, body)
 
 
 @bp.route("/<customer_id>", methods=["GET", "POST"])
 def callup(customer_id: str) -> tuple[str, int]:
     customer = _customer(customer_id)
-    params = Params.merge(request.args.items(multi=True), request.form.items(multi=True))
+    params = _callup_params(customer)
     try:
         punchout = read_callup(customer, params)
     except CallupError as error:
