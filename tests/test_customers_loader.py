@@ -356,6 +356,17 @@ def test_max_lengths_cannot_lower_the_sap_limit(tmp_path: Path) -> None:
     assert "below SAP's 20" in problem.message
 
 
+def test_an_example_too_long_for_its_basket_field(tmp_path: Path) -> None:
+    text = with_basket('cust_field2: "{po_number}"').replace(
+        "fields:\n", "fields:\n  po_number: {param: PO, example: PO-2026-0042}\n"
+    )
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "PO-2026"), "fields.po_number.example")
+    assert "longer than the 10 characters" in problem.message
+
+
 def test_a_long_vehicle_code_needs_a_description(tmp_path: Path) -> None:
     text = MINIMAL.replace("code: COMPACT", "code: COMPACT-ELECTRIC-AUTOMATIC")
 

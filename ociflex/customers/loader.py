@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ociflex.customers.checks import Checker
-from ociflex.customers.model import LANGUAGES, Customer
+from ociflex.customers.model import LANGUAGES, Customer, Field
 from ociflex.customers.problems import CustomerConfigError, Problem
 from ociflex.customers.sections.access import (
     default_frame_ancestors,
@@ -155,6 +155,8 @@ def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Custome
     locations = read_locations(check, top.get("locations", []))
     max_days = check.integer(top.get("max_days", 365), "max_days", 1, 3660)
     charset = _charset(check, top.get("charset", "utf-8"))
+    fields = limit_fields_by_basket(fields, basket, limits)
+    _check_examples_fit(check, fields)
     if check.problems or login is None or name is None or language is None or max_days is None:
         return None
     return Customer(
@@ -164,7 +166,7 @@ def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Custome
         login=login,
         hook_urls=hook_urls,
         frame_ancestors=frame_ancestors,
-        fields=limit_fields_by_basket(fields, basket, limits),
+        fields=fields,
         basket=basket,
         vehicles=vehicles,
         locations=locations,
@@ -173,6 +175,17 @@ def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Custome
         default_charset=charset,
         source=path,
     )
+
+
+def _check_examples_fit(check: Checker, fields: Mapping[str, Field]) -> None:
+    """An example the simulator would send must pass the call-up, length included."""
+    for field in fields.values():
+        if len(field.example) > field.max_length:
+            check.report(
+                f"fields.{field.name}.example",
+                f"{field.example!r} is longer than the {field.max_length} characters this field "
+                "may hold (the basket field it fills sets that limit); shorten it",
+            )
 
 
 def _charset(check: Checker, value: object) -> str:
