@@ -15,6 +15,7 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
 
 from ociflex import create_app, migrate
+from ociflex.models import Base
 from tests.support.postgres import postgres_available, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,8 @@ def postgres_server() -> Iterator[str]:
 def _empty_tables(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE rental_requests RESTART IDENTITY CASCADE"))
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

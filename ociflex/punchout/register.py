@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from ociflex.customers.model import Customer
 from ociflex.db import begin_write
-from ociflex.models import RentalRequest
+from ociflex.history import move_count, record_event
+from ociflex.models import RentalRequest, search_key
 from ociflex.oci.basket import Basket, Booking, build_basket
 from ociflex.oci.callup import Punchout
 
@@ -51,8 +52,11 @@ def register_request(
         customer_id=customer.id,
         status="new",
         language=customer.language,
-        requester_email=booking.fields["email"],
+        requester_email=booking.fields["email"].lower(),
         requester_name=booking.fields["full_name"],
+        name_key=search_key(booking.fields["full_name"]),
+        cost_centre=booking.fields.get("cost_centre") or None,
+        po_number=booking.fields.get("po_number") or None,
         vehicle_code=vehicle.code,
         vehicle_name=vehicle.name.get(customer.language),
         day_rate=vehicle.day_rate,
@@ -81,6 +85,8 @@ def register_request(
             gettext=gettext,
         )
         row.basket = basket.to_json()
+        record_event(session, row, actor="employee", action="registered", to_status=row.status)
+        move_count(session, customer.id, None, row.status)
         session.commit()
     except IntegrityError:
         # The same form submitted twice at once: the other submit stored it first.

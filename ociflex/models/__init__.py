@@ -1,0 +1,32 @@
+"""Database models (SQLAlchemy 2). Schema changes go through Alembic: ``ociflex/migrations``."""
+
+from ociflex.models.base import Base, UtcDateTime, utcnow
+from ociflex.models.operators import LoginAttempt, Operator, OperatorSession
+from ociflex.models.outbox import OUTBOX_STATUSES, OutboxMessage
+from ociflex.models.requests import (
+    STATUSES,
+    RentalRequest,
+    RequestEvent,
+    StatusCount,
+    format_reference,
+    parse_reference,
+    search_key,
+)
+
+__all__ = [
+    "OUTBOX_STATUSES",
+    "STATUSES",
+    "Base",
+    "LoginAttempt",
+    "Operator",
+    "OperatorSession",
+    "OutboxMessage",
+    "RentalRequest",
+    "RequestEvent",
+    "StatusCount",
+    "UtcDateTime",
+    "format_reference",
+    "parse_reference",
+    "search_key",
+    "utcnow",
+]
