@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from ociflex import cli, db, i18n, logs, settings, web
+from ociflex import cli, db, i18n, logs, mail, ops, settings, web
 from ociflex.customers import registry
 from ociflex.devtools.routes import bp as devtools_bp
 from ociflex.punchout.routes import bp as punchout_bp
@@ -27,10 +27,13 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     logs.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
+    mail.init_app(app)
     web.init_app(app)
     registry.init_app(app, environ)
     cli.init_app(app)
     app.register_blueprint(punchout_bp)
+    # The operations pages (/ops/): always on, production needs them. CSRF for them only.
+    ops.init_app(app)
     if app.config["OCIFLEX_DEV_TOOLS"]:
         app.register_blueprint(devtools_bp)
     logging.getLogger(__name__).info("ociflex started (%s)", app.config["OCIFLEX_ENV"])

@@ -5,10 +5,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ociflex import migrate
+from ociflex.mail.cli import outbox_cli
+from ociflex.ops.cli import operator_cli
 
 ociflex_cli = AppGroup("ociflex", help="Manage the ociflex punch-out service.")
 db_cli = AppGroup("db", help="The database schema.")
 ociflex_cli.add_command(db_cli)
+ociflex_cli.add_command(outbox_cli)
+ociflex_cli.add_command(operator_cli)
 
 
 @db_cli.command("upgrade")

@@ -2,10 +2,17 @@
 
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 ENVIRONMENTS = ("development", "testing", "production")
+
+#: The longest an operator stays logged in, however active: the signed session cookie and the
+#: server-side session record both end then (see ociflex/ops/sessions.py).
+OPS_SESSION_MAX_AGE = timedelta(hours=12)
 
 
 class SettingsError(RuntimeError):
@@ -46,6 +53,82 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+
+#: Placeholders for Euromobil's contact details in e-mails: the deployer sets the real ones.
+DEFAULT_CONTACT_PHONE = "+31 20 000 0000"
+DEFAULT_CONTACT_EMAIL = "operations@euromobil.example"
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be 1/true/yes or 0/false/no, not {raw!r}")
+
+
+def _single_line(environ: Mapping[str, str], name: str, default: str) -> str:
+    """A value that ends up in a mail header or a mail's text: one line, no control characters."""
+    value = environ.get(name, "").strip() or default
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise SettingsError(f"{name} must be a single line without control characters")
+    return value
+
+
+def _email(environ: Mapping[str, str], name: str, default: str | None) -> str | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise SettingsError(f"{name} is not a valid e-mail address: {error}") from None
+    return raw
+
+
+def mail_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Flask-Mail's standard variables, the socket timeout and the texts mails carry."""
+    use_tls, use_ssl = _bool(environ, "MAIL_USE_TLS"), _bool(environ, "MAIL_USE_SSL")
+    if use_tls and use_ssl:
+        raise SettingsError(
+            "MAIL_USE_TLS (STARTTLS, port 587) and MAIL_USE_SSL (TLS from the start, port 465) "
+            "exclude each other: set one of them"
+        )
+    timeout = _int(environ, "MAIL_TIMEOUT", 10)
+    if timeout <= 0:
+        raise SettingsError("MAIL_TIMEOUT must be a number of seconds above 0")
+    contact_email = _email(environ, "OCIFLEX_CONTACT_EMAIL", DEFAULT_CONTACT_EMAIL)
+    public_url = environ.get("OCIFLEX_PUBLIC_URL", "").strip().rstrip("/") or None
+    if public_url and not public_url.startswith(("https://", "http://")):
+        raise SettingsError(f"OCIFLEX_PUBLIC_URL must start with https://, not {public_url!r}")
+    return {
+        "MAIL_SERVER": environ.get("MAIL_SERVER", "").strip() or "localhost",
+        "MAIL_PORT": _int(environ, "MAIL_PORT", 25),
+        "MAIL_USE_TLS": use_tls,
+        "MAIL_USE_SSL": use_ssl,
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": _single_line(
+            environ, "MAIL_DEFAULT_SENDER", f"Euromobil FlexFleet <{contact_email}>"
+        ),
+        # Flask-Mail would not send at all when TESTING is on; the tests use a real server.
+        "MAIL_SUPPRESS_SEND": _bool(environ, "MAIL_SUPPRESS_SEND"),
+        "MAIL_TIMEOUT": timeout,
+        "OCIFLEX_OPS_EMAIL": _email(environ, "OCIFLEX_OPS_EMAIL", None),
+        "OCIFLEX_CONTACT_PHONE": _single_line(
+            environ, "OCIFLEX_CONTACT_PHONE", DEFAULT_CONTACT_PHONE
+        ),
+        "OCIFLEX_CONTACT_EMAIL": contact_email,
+        "OCIFLEX_PUBLIC_URL": public_url,
+    }
+
+
 def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     """Flask config values for ``environ``; raises :class:`SettingsError` on unsafe settings."""
     env = environ.get("OCIFLEX_ENV", "production")
@@ -63,6 +146,12 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
     fallbacks = [k for k in environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
     customers_dir = Path(environ.get("OCIFLEX_CUSTOMERS_DIR", "config/customers"))
     dev_tools = environ.get("OCIFLEX_DEV_TOOLS", "1" if env == "development" else "0") == "1"
+    idle_minutes = _int(environ, "OCIFLEX_OPS_IDLE_MINUTES", 30)
+    max_minutes = int(OPS_SESSION_MAX_AGE.total_seconds() // 60)
+    if not 1 <= idle_minutes <= max_minutes:
+        raise SettingsError(
+            f"OCIFLEX_OPS_IDLE_MINUTES must be between 1 and {max_minutes}, not {idle_minutes}"
+        )
     return {
         "OCIFLEX_ENV": env,
         "SECRET_KEY": secret_key,
@@ -73,5 +162,19 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
         # An employee may keep the booking form open for a while inside the ERP.
         "OCIFLEX_PUNCHOUT_MAX_AGE": _int(environ, "OCIFLEX_PUNCHOUT_MAX_AGE", 4 * 3600),
         "MAX_CONTENT_LENGTH": _int(environ, "OCIFLEX_MAX_CONTENT_LENGTH", 64 * 1024),
+        # Operators are logged out after this many minutes without a request.
+        "OCIFLEX_OPS_IDLE_MINUTES": idle_minutes,
+        # Flask's session cookie is used only by the operations pages under /ops/ (the
+        # punch-out keeps its state in a signed token, as framed pages often get no cookies).
+        # It holds the operator's server-side session token and the CSRF secret.
+        "SESSION_COOKIE_NAME": "ociflex_ops",
+        "SESSION_COOKIE_PATH": "/ops",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # The development server speaks plain HTTP; everything else is behind HTTPS.
+        "SESSION_COOKIE_SECURE": env != "development",
+        # A browser-session cookie whose signature also expires after this.
+        "PERMANENT_SESSION_LIFETIME": OPS_SESSION_MAX_AGE,
         "TESTING": env == "testing",
+        **mail_settings(environ),
     }

@@ -6,16 +6,22 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
+from werkzeug.test import TestResponse
 
 from ociflex import create_app, migrate
-from ociflex.models import Base
+from ociflex.db import session_for
+from ociflex.models import Base, Operator
+from ociflex.ops import operators
+from ociflex.ops.operators import add_operator
 from tests.support.postgres import postgres_available, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +94,82 @@ def app(environ: dict[str, str]) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client(use_cookies=False)
+
+
+# --- Operators: the operations pages (/ops/) ------------------------------------------------------
+
+OPERATOR_USERNAME = "olga"
+OPERATOR_NAME = "Olga Visser"
+OPERATOR_PASSWORD = "olga-correct-horse-42"
+
+
+class _CsrfToken(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.token: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("name") == "csrf_token" and self.token is None:
+            self.token = attributes.get("value")
+
+
+def csrf_token_in(html: str) -> str:
+    """The CSRF token of the first form in ``html`` (an ops page: the login form, or the
+    logout button every page shows to a logged-in operator). It is valid for every POST of the
+    same client until its session ends."""
+    parser = _CsrfToken()
+    parser.feed(html)
+    assert parser.token, "the page has no csrf_token field"
+    return parser.token
+
+
+def log_in(
+    client: FlaskClient,
+    username: str = OPERATOR_USERNAME,
+    password: str = OPERATOR_PASSWORD,
+    **kwargs: Any,
+) -> TestResponse:
+    """Log ``client`` (a client with cookies) in through the real login form: the page, its
+    CSRF token, the POST. Extra keyword arguments go to both requests (e.g. ``environ_base``
+    with another ``REMOTE_ADDR``, ``query_string`` with a ``next``)."""
+    page = client.get("/ops/login", **kwargs)
+    data = {"csrf_token": csrf_token_in(page.get_data(as_text=True))}
+    return client.post(
+        "/ops/login", data={**data, "username": username, "password": password}, **kwargs
+    )
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operator passwords hashed with scrypt at N=2**10 instead of werkzeug's 2**15: the same
+    code, ~30 times faster. tests/test_ops_operators.py checks the production setting."""
+    monkeypatch.setattr(operators, "PASSWORD_METHOD", "scrypt:1024:8:1")
+    operators._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def operator(app: Flask) -> Operator:
+    """The active operator ``olga`` ("Olga Visser", password :data:`OPERATOR_PASSWORD`), made
+    with :func:`ociflex.ops.operators.add_operator` in the test's database (SQLite and
+    PostgreSQL). A detached, loaded :class:`~ociflex.models.Operator`: use its ``id``, or load
+    it again in your own session."""
+    with session_for(app) as session:
+        return add_operator(session, OPERATOR_USERNAME, OPERATOR_PASSWORD, OPERATOR_NAME)
+
+
+@pytest.fixture
+def ops_client(app: Flask, operator: Operator) -> FlaskClient:
+    """A test client WITH cookies (unlike ``client``), logged in as ``olga`` through the real
+    login form, from 127.0.0.1. Its cookie ``ociflex_ops`` (path ``/ops``) holds the session.
+
+    Every POST to an ops page needs the session's CSRF token: take it from a page the client
+    got, ``csrf_token_in(ops_client.get("/ops/").get_data(as_text=True))``, and send it as the
+    form field ``csrf_token`` (or the ``X-CSRFToken`` header)."""
+    client = app.test_client()
+    response = log_in(client)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client
 
 
 # --- Call-ups and the token clock, shared by the punch-out tests --------------------------------

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from ociflex.customers.model import Customer
 from ociflex.db import begin_write
 from ociflex.history import move_count, record_event
+from ociflex.mail.compose import new_request_notification
+from ociflex.mail.outbox import enqueue
 from ociflex.models import RentalRequest, search_key
 from ociflex.oci.basket import Basket, Booking, build_basket
 from ociflex.oci.callup import Punchout
@@ -36,11 +38,14 @@ def register_request(
     punchout: Punchout,
     booking: Booking,
     gettext: Callable[[str], str],
+    notify: str | None = None,
 ) -> Registration:
     """Store the request and its basket in one transaction, once per punch-out.
 
     The basket carries the request's reference, so the row is flushed first to get its id; a
     :class:`~ociflex.oci.basket.BasketError` rolls everything back, leaving nothing stored.
+    With ``notify`` (operations' address) an e-mail about the new request is queued in the
+    same transaction.
     """
     begin_write(session)
     existing = _existing(session, punchout)
@@ -87,6 +92,8 @@ def register_request(
         row.basket = basket.to_json()
         record_event(session, row, actor="employee", action="registered", to_status=row.status)
         move_count(session, customer.id, None, row.status)
+        if notify:
+            enqueue(session, new_request_notification(row, notify, customer), row)
         session.commit()
     except IntegrityError:
         # The same form submitted twice at once: the other submit stored it first.

@@ -160,7 +160,12 @@ def book(customer_id: str) -> tuple[str, int]:
         return _form_page(customer, punchout, form, status=422)
     try:
         registration = register_request(
-            get_session(), customer, punchout, _booking(customer, punchout, form), gettext
+            get_session(),
+            customer,
+            punchout,
+            _booking(customer, punchout, form),
+            gettext,
+            notify=current_app.config["OCIFLEX_OPS_EMAIL"],
         )
     except BasketError as error:
         log.error("basket refused: customer=%s problems=%s", customer.id, error.problems)

@@ -1,0 +1,131 @@
+"""``flask --app app ociflex operator ...``: the accounts of the operations inbox.
+
+Passwords are asked for (twice, hidden) or read from the first line of standard input with
+``--password-stdin``; never taken as an argument, where they would end up in the shell history
+and the process list.
+"""
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ociflex.db import session_for
+from ociflex.ops.operators import (
+    PASSWORD_MIN_LENGTH,
+    OperatorError,
+    add_operator,
+    disable_operator,
+    enable_operator,
+    get_operator,
+    list_operators,
+    set_password,
+)
+
+operator_cli = AppGroup(
+    "operator",
+    help="Operators of the operations inbox (/ops/): add, list, disable, enable, set-password.",
+)
+
+password_stdin_option = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (for scripts) "
+    "instead of asking for it twice.",
+)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+        return password
+    return click.prompt(
+        f"Password (at least {PASSWORD_MIN_LENGTH} characters)",
+        hide_input=True,
+        confirmation_prompt="Repeat the password",
+    )
+
+
+@operator_cli.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", default="", help="Full name shown in the inbox.")
+@password_stdin_option
+def add_command(username: str, display_name: str, password_stdin: bool) -> None:
+    """Add operator USERNAME, who can then log in at /ops/login."""
+    password = _password(password_stdin)
+    with session_for(current_app) as session:
+        try:
+            operator = add_operator(session, username, password, display_name)
+        except OperatorError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"operator {operator.username} added; log in at /ops/login")
+
+
+@operator_cli.command("list")
+def list_command() -> None:
+    """List the operators: user name, name, active, last login (UTC)."""
+    with session_for(current_app) as session:
+        operators = list_operators(session)
+    if not operators:
+        click.echo("no operators yet; add one with: flask --app app ociflex operator add NAME")
+        return
+    rows = [("user name", "name", "active", "last login (UTC)")]
+    for operator in operators:
+        last = operator.last_login_at
+        rows.append(
+            (
+                operator.username,
+                operator.display_name or "-",
+                "yes" if operator.active else "no",
+                last.strftime("%Y-%m-%d %H:%M") if last else "never",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+@operator_cli.command("disable")
+@click.argument("username")
+def disable_command(username: str) -> None:
+    """Disable operator USERNAME: refuse its logins and end its sessions at once."""
+    with session_for(current_app) as session:
+        try:
+            ended = disable_operator(session, username)
+        except OperatorError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"operator {username.strip().lower()} disabled; {ended} session(s) ended")
+
+
+@operator_cli.command("enable")
+@click.argument("username")
+def enable_command(username: str) -> None:
+    """Enable operator USERNAME again."""
+    with session_for(current_app) as session:
+        try:
+            operator = enable_operator(session, username)
+        except OperatorError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"operator {operator.username} enabled")
+
+
+@operator_cli.command("set-password")
+@click.argument("username")
+@password_stdin_option
+def set_password_command(username: str, password_stdin: bool) -> None:
+    """Give operator USERNAME a new password; its open sessions end."""
+    with session_for(current_app) as session:
+        try:
+            # A known operator first: no point asking for a password for a typo.
+            known = get_operator(session, username) is not None
+            session.commit()
+            if not known:
+                raise OperatorError(f"There is no operator {username.strip().lower()!r}.")
+            operator = set_password(session, username, _password(password_stdin))
+        except OperatorError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"password of operator {operator.username} set; its sessions ended")
