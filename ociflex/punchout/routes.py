@@ -1,8 +1,10 @@
 """The employee's side: call-up, booking form, and the basket back to the ERP."""
 
 import logging
+from typing import NoReturn
 
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext
 
 from ociflex.customers.model import Customer
@@ -21,11 +23,16 @@ bp = Blueprint("punchout", __name__, url_prefix="/oci")
 log = logging.getLogger(__name__)
 
 
-def _tokens() -> PunchoutTokens:
-    config = current_app.config
-    return PunchoutTokens(
+@bp.record_once
+def _make_tokens(state: BlueprintSetupState) -> None:
+    config = state.app.config
+    state.app.extensions["ociflex.tokens"] = PunchoutTokens(
         config["SECRET_KEY"], config["SECRET_KEY_FALLBACKS"], config["OCIFLEX_PUNCHOUT_MAX_AGE"]
     )
+
+
+def _tokens() -> PunchoutTokens:
+    return current_app.extensions["ociflex.tokens"]
 
 
 def _customer(customer_id: str) -> Customer:
@@ -69,11 +76,12 @@ def _address_bar() -> dict[str, str | None]:
 
 def _callup_params(customer: Customer) -> Params:
     """Query string and body, each decoded in the charset the ERP's page used."""
-    legacy = customer.default_charset if "utf" not in customer.default_charset.lower() else None
+    charset = customer.default_charset
+    legacy = LEGACY_CHARSET if "utf" in charset.lower() else charset
     try:
-        query, _ = decode_form(request.query_string, legacy or LEGACY_CHARSET)
+        query, _ = decode_form(request.query_string, legacy)
         if request.mimetype == "application/x-www-form-urlencoded":
-            body, _ = decode_form(request.get_data(cache=True), legacy or LEGACY_CHARSET)
+            body, _ = decode_form(request.get_data(cache=True), legacy)
         else:
             body = list(request.form.items(multi=True))
     except FormEncodingError:
@@ -107,32 +115,24 @@ def callup(customer_id: str) -> tuple[str, int]:
     return _form_page(customer, punchout, form)
 
 
+def _refuse_booking(customer: Customer, reason: str, message: str) -> NoReturn:
+    log.warning("booking refused: customer=%s reason=%s", customer.id, reason)
+    fix = N_("Nothing was booked. Start again from your purchasing system.")
+    abort(make_response(_error_page(400, message, fix)))
+
+
 def _punchout_from_form(customer: Customer) -> Punchout:
     try:
         punchout = _tokens().loads(request.form.get("punchout", ""))
     except TokenExpired:
-        log.warning("booking refused: customer=%s reason=expired token", customer.id)
-        abort(
-            make_response(
-                _error_page(
-                    400,
-                    N_("This booking form has expired."),
-                    N_("Nothing was booked. Start again from your purchasing system."),
-                )
-            )
-        )
+        _refuse_booking(customer, "expired token", N_("This booking form has expired."))
     except TokenError:
         punchout = None
     if punchout is None or punchout.customer_id != customer.id:
-        log.warning("booking refused: customer=%s reason=invalid token", customer.id)
-        abort(
-            make_response(
-                _error_page(
-                    400,
-                    N_("This booking form was not issued by FlexFleet or has been altered."),
-                    N_("Nothing was booked. Start again from your purchasing system."),
-                )
-            )
+        _refuse_booking(
+            customer,
+            "invalid token",
+            N_("This booking form was not issued by FlexFleet or has been altered."),
         )
     return punchout
 
