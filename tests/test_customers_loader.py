@@ -367,6 +367,15 @@ def test_an_example_too_long_for_its_basket_field(tmp_path: Path) -> None:
     assert "longer than the 10 characters" in problem.message
 
 
+def test_a_field_may_not_take_the_name_of_a_form_input(tmp_path: Path) -> None:
+    text = MINIMAL.replace("cost_centre:", "remarks:")
+
+    problem = only_problem(tmp_path, text)
+
+    assert problem.path == "fields.remarks"
+    assert "one of the booking form's own inputs" in problem.message
+
+
 def test_a_long_vehicle_code_needs_a_description(tmp_path: Path) -> None:
     text = MINIMAL.replace("code: COMPACT", "code: COMPACT-ELECTRIC-AUTOMATIC")
 

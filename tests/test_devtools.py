@@ -64,7 +64,7 @@ def test_simulator_round_trip_shows_the_basket_per_line(dev_client: FlaskClient)
             "start": "2099-03-02",
             "end": "2099-03-04",
             "location": "Amsterdam Sloterdijk",
-            "field_cost_centre": "4100",
+            "cost_centre": "4100",
         },
         base_url=DEV_SERVER,
     )

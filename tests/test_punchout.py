@@ -163,7 +163,7 @@ def acme_booking(**changes: str) -> dict[str, str]:
         "vehicle": "ESTATE",
         "start": days_from_today(7),
         "end": days_from_today(9),
-        "field_project": "P-123",
+        "project": "P-123",
         "remarks": "",
         **changes,
     }
@@ -175,7 +175,7 @@ def demo_booking(**changes: str) -> dict[str, str]:
         "start": days_from_today(7),
         "end": days_from_today(7),
         "location": "Utrecht Papendorp",
-        "field_cost_centre": "4100",
+        "cost_centre": "4100",
         "remarks": "",
         **changes,
     }
@@ -227,7 +227,7 @@ def test_a_call_up_shows_the_booking_form_for_the_requester(
     form = page.booking_form
     assert form is not None
     assert form.attrs["action"] == "/oci/acme/book"
-    assert form.values["field_project"] == "P-123"
+    assert form.values["project"] == "P-123"
     assert page.token
 
 
@@ -725,7 +725,7 @@ def test_the_demo_basket_carries_the_customers_mapping(
 def test_the_employee_may_change_an_editable_field(
     client: FlaskClient, app: Flask, acme_callup: dict[str, str]
 ) -> None:
-    basket = basket_of(book_acme(client, acme_callup, field_project="P-999"))
+    basket = basket_of(book_acme(client, acme_callup, project="P-999"))
     assert ("NEW_ITEM-CUST_FIELD5[1]", "P-999") in basket.hidden
     assert stored(app)[0].fields["project"] == "P-999"
 
@@ -734,9 +734,7 @@ def test_the_employee_cannot_change_what_the_erp_sent(
     client: FlaskClient, app: Flask, acme_callup: dict[str, str]
 ) -> None:
     """Only editable fields come from the form; the requester is the ERP's claim."""
-    response = book_acme(
-        client, acme_callup, field_email="mallory@evil.example", field_full_name="Mallory"
-    )
+    response = book_acme(client, acme_callup, email="mallory@evil.example", full_name="Mallory")
     assert "mallory" not in str(basket_of(response).hidden).lower()
     row = stored(app)[0]
     assert (row.requester_email, row.requester_name) == ("jane.smith@acme.example", "Jane Smith")
@@ -982,14 +980,14 @@ def test_two_punch_outs_never_mix(
             {"vehicle": "TANK"}, "vehicle", "Choose one of the vehicles in the list.", id="vehicle"
         ),
         pytest.param(
-            {"field_project": "X-1"},
-            "field_project",
+            {"project": "X-1"},
+            "project",
             "This value does not have the agreed format.",
             id="pattern-mismatch",
         ),
         pytest.param(
-            {"field_project": "P-1\n23"},
-            "field_project",
+            {"project": "P-1\n23"},
+            "project",
             "Use a single line of plain text.",
             id="line-break",
         ),
@@ -1023,15 +1021,15 @@ def test_a_rejected_form_keeps_what_was_entered_and_its_token(
     assert page.booking_form is not None
     values = page.booking_form.values
     assert (values["start"], values["end"]) == (entered["start"], entered["end"])
-    assert (values["field_project"], values["remarks"]) == ("P-123", "Child seat")
+    assert (values["project"], values["remarks"]) == ("P-123", "Child seat")
 
 
 def test_a_corrected_form_is_booked(
     client: FlaskClient, app: Flask, acme_callup: dict[str, str]
 ) -> None:
     token = call_up(client, "acme", acme_callup).token
-    rejected = Page(book(client, "acme", token, **acme_booking(field_project="X-1")))
-    accepted = book(client, "acme", rejected.token, **acme_booking(field_project="P-777"))
+    rejected = Page(book(client, "acme", token, **acme_booking(project="X-1")))
+    accepted = book(client, "acme", rejected.token, **acme_booking(project="P-777"))
     assert ("NEW_ITEM-CUST_FIELD5[1]", "P-777") in basket_of(accepted).hidden
     assert count_stored(app) == 1
 
@@ -1045,8 +1043,8 @@ def test_a_booking_may_start_today(client: FlaskClient, acme_callup: dict[str, s
     ("change", "field_id"),
     [
         pytest.param({"location": "Maastricht"}, "location", id="unknown-location"),
-        pytest.param({"field_cost_centre": "41a0"}, "field_cost_centre", id="pattern-mismatch"),
-        pytest.param({"field_cost_centre": ""}, "field_cost_centre", id="cost-centre-missing"),
+        pytest.param({"cost_centre": "41a0"}, "cost_centre", id="pattern-mismatch"),
+        pytest.param({"cost_centre": ""}, "cost_centre", id="cost-centre-missing"),
         pytest.param({"vehicle": "ESTATE"}, "vehicle", id="other-customers-vehicle"),
         pytest.param({"start": days_from_today(-1)}, "start", id="start-in-the-past"),
         pytest.param(

@@ -21,6 +21,9 @@ LANGUAGES = ("nl", "en")
 #: Placeholders a ``basket`` template may use besides the customer's own field names.
 BUILTIN_PLACEHOLDERS = ("vehicle_code", "reference", "start", "end", "days", "location")
 
+#: Names of the booking form's own inputs; an editable field's input is named after the field.
+FORM_INPUTS = ("punchout", "vehicle", "start", "end", "location", "remarks", "csrf_token")
+
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

@@ -116,8 +116,12 @@ def booking_form_class(customer: Customer) -> type[BookingForm]:
         )
     for field in customer.fields.values():
         if field.editable:
+            # The input is named after the field (an ERP tester reads the form as it is); the
+            # attribute is prefixed so that no field name can shadow a form method.
             attributes[f"field_{field.name}"] = StringField(
-                field.label_in(language), validators=_field_validators(field, required)
+                field.label_in(language),
+                name=field.name,
+                validators=_field_validators(field, required),
             )
     attributes["remarks"] = TextAreaField(
         gettext("Remarks (optional)"),

@@ -110,7 +110,11 @@ def callup(customer_id: str) -> tuple[str, int]:
         punchout.charset,
     )
     form_class = booking_form_class(customer)
-    initial = {f"field_{name}": value for name, value in punchout.fields.items()}
+    initial = {
+        f"field_{name}": value
+        for name, value in punchout.fields.items()
+        if customer.fields[name].editable
+    }
     form = form_class(formdata=None, data={"punchout": _tokens().dumps(punchout), **initial})
     return _form_page(customer, punchout, form)
 

@@ -4,7 +4,7 @@ import re
 from collections.abc import Mapping
 
 from ociflex.customers.checks import Checker
-from ociflex.customers.model import BUILTIN_PLACEHOLDERS, Field
+from ociflex.customers.model import BUILTIN_PLACEHOLDERS, FORM_INPUTS, Field
 from ociflex.customers.sections.access import claim_param
 from ociflex.customers.yaml_nodes import key_path
 
@@ -86,6 +86,12 @@ def _check_name(check: Checker, name: str, path: str) -> None:
             path,
             f"{name!r} is the name of a built-in basket placeholder "
             f"({', '.join(BUILTIN_PLACEHOLDERS)}); choose another name",
+        )
+    elif name in FORM_INPUTS:
+        check.report(
+            path,
+            f"{name!r} is the name of one of the booking form's own inputs "
+            f"({', '.join(FORM_INPUTS)}); choose another name",
         )
 
 
