@@ -52,10 +52,21 @@ class RentalRequest(Base):
     __table_args__ = (
         Index("ix_rental_requests_status_id", "status", "id"),
         Index("ix_rental_requests_customer_id_id", "customer_id", "id"),
+        Index("ix_rental_requests_customer_status_id", "customer_id", "status", "id"),
         Index("ix_rental_requests_vehicle_id", "vehicle_code", "id"),
         Index("ix_rental_requests_start_id", "start_date", "id"),
-        Index("ix_rental_requests_email", "requester_email"),
-        Index("ix_rental_requests_name_key", "name_key"),
+        # Prefix searches compare byte-wise: on PostgreSQL only these operator classes serve
+        # them under a linguistic collation (migration 0003, ociflex.ops.inbox.starts_with).
+        Index(
+            "ix_rental_requests_email",
+            "requester_email",
+            postgresql_ops={"requester_email": "varchar_pattern_ops"},
+        ),
+        Index(
+            "ix_rental_requests_name_key",
+            "name_key",
+            postgresql_ops={"name_key": "varchar_pattern_ops"},
+        ),
         Index("ix_rental_requests_cost_centre", "cost_centre"),
         Index("ix_rental_requests_po_number", "po_number"),
         Index("ix_rental_requests_erp_po_number", "erp_po_number"),

@@ -34,3 +34,11 @@ def init_app(app: Flask) -> None:
 from ociflex.ops import auth  # noqa: E402,F401
 
 # The inbox and its workflow actions: add their imports here.
+# ("isort: split" keeps each import with its comment, instead of one merged import.)
+# isort: split
+# The inbox (ops.inbox), a request's page (ops.request_detail), failing e-mails (ops.outbox):
+from ociflex.ops import inbox  # noqa: E402,F401
+
+# isort: split
+# The workflow actions (ops.request_action) and the forms of templates/ops/_actions.html:
+from ociflex.ops import actions  # noqa: E402,F401

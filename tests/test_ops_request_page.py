@@ -1,0 +1,353 @@
+"""A request's page (/ops/requests/<id>): everything the requester and the ERP sent, the basket
+exactly as it was posted to HOOK_URL, the history and the e-mails; on SQLite and PostgreSQL.
+
+Requests come from real punch-outs through the test client where what was sent matters, and
+are seeded straight into the database where the test needs what no punch-out stores (a
+password in the call-up, a customer no longer served, a hostile history).
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ociflex.db import begin_write, session_for
+from ociflex.history import record_event
+from ociflex.models import RentalRequest
+from tests.conftest import ACME_HOOK_URL, DEMO_HOOK_URL, DEMO_PASSWORD, csrf_token_in
+from tests.test_ops_inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, Html, add_message, seed
+from tests.test_punchout import Page, acme_booking, book, call_up, demo_booking, stored
+
+OPS_EMAIL = "planning@euromobil.example"
+
+
+@pytest.fixture
+def environ(environ: dict[str, str]) -> dict[str, str]:
+    """The app of these tests tells operations about each new request by e-mail."""
+    return {**environ, "OCIFLEX_OPS_EMAIL": OPS_EMAIL}
+
+
+def request_page(client: FlaskClient, request_id: int) -> Html:
+    response = client.get(f"/ops/requests/{request_id}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return Html(response)
+
+
+def cells(page: Html, table: str) -> list[list[str]]:
+    """The body rows of a table, each cell single-spaced."""
+    return [[" ".join(cell.split()) for cell in row] for row in page.tables.get(table, [])]
+
+
+def pairs(page: Html, table: str) -> list[tuple[str, str]]:
+    """(name, value) of a raw table (call-up, basket): the value exactly, as a browser reads
+    the <pre> it stands in (without the line break that opens it)."""
+    return [(row[1], row[2].removeprefix("\n")) for row in page.tables.get(table, [])]
+
+
+# --- What was sent ------------------------------------------------------------------------------
+
+
+def test_the_page_shows_what_the_requester_and_the_erp_sent(
+    app: Flask, client: FlaskClient, ops_client: FlaskClient, demo_callup: dict[str, str]
+) -> None:
+    token = call_up(client, "demo", demo_callup).token
+    remarks = "Graag met trekhaak\nen winterbanden"
+    booked = book(client, "demo", token, **demo_booking(remarks=remarks))
+    assert booked.status_code == 200
+    [rental] = stored(app)
+
+    page = request_page(ops_client, rental.id)
+    html = page.source
+    assert DEMO_PASSWORD not in html
+    assert page.text("status") == "Nieuw"
+    summary = page.text("summary")
+    assert "Demo Inkoop B.V." in summary
+    assert "niet meer aangesloten" not in summary
+    requester = page.text("requester")
+    assert "Jan Jansen" in requester
+    assert "jan.jansen@demo.example" in requester
+    assert f">{remarks}</dd>" in html  # the line break kept, shown by white-space: pre-wrap
+    assert "Compacte auto (VW Polo of gelijkwaardig) (COMPACT)" in page.text("rental")
+    assert "1 dag" in page.text("rental")
+    assert "Utrecht Papendorp" in page.text("rental")
+    assert "planning" not in page.elements
+
+    # The customer's fields, with the labels of its file, in its order.
+    assert cells(page, "fields") == [
+        ["E-mail", "email", "jan.jansen@demo.example"],
+        ["Naam", "full_name", "Jan Jansen"],
+        ["Kostenplaats", "cost_centre", "4100"],
+        ["Inkoopnummer", "po_number", "PO-2026-01"],
+    ]
+    # The call-up as received, in order, without the password (it was never stored).
+    assert pairs(page, "callup") == [tuple(pair) for pair in rental.callup]
+    sent = [(name, value) for name, value in demo_callup.items() if name != "PASSWORD"]
+    assert sorted(pairs(page, "callup")) == sorted(sent)
+
+    # The basket exactly as the browser posted it to HOOK_URL: every field, in order.
+    posted = Page(booked).basket
+    assert pairs(page, "basket") == posted.hidden
+    assert [row[0] for row in page.tables["basket"]] == [
+        str(n) for n in range(1, len(posted.hidden) + 1)
+    ]
+    assert any("\n" in value for _name, value in posted.hidden)  # the long text's lines
+    basket_form = page.text("basket-form")
+    assert DEMO_HOOK_URL in basket_form
+    assert posted.attrs["accept-charset"] in basket_form
+
+    # Its history: registered through the punch-out, by the requester.
+    [registered] = cells(page, "history")
+    assert registered[1:] == ["Aanvrager", "Geregistreerd via de punch-out", "Nieuw", ""]
+    # The e-mail to operations about it.
+    [message] = cells(page, "messages")
+    assert message[:3] == ["Nieuwe aanvraag (aan operations)", OPS_EMAIL, message[2]]
+    assert message[3].startswith("Wacht op verzending")
+    assert "Opnieuw versturen" not in message[6]
+
+
+def test_the_basket_of_a_latin_1_customer_is_shown_as_it_was_posted(
+    app: Flask, client: FlaskClient, ops_client: FlaskClient, acme_callup: dict[str, str]
+) -> None:
+    token = call_up(client, "acme", acme_callup).token
+    booked = book(client, "acme", token, **acme_booking())
+    [rental] = stored(app)
+    page = request_page(ops_client, rental.id)
+    posted = Page(booked).basket
+    assert pairs(page, "basket") == posted.hidden
+    assert ACME_HOOK_URL.replace("&", "&amp;") in page.source
+    assert "iso-8859-1" in page.text("basket-form")
+    assert cells(page, "fields")[-1] == ["Project", "project", "P-123"]
+    # acme's password parameter is "pwd": not stored, not shown.
+    assert "pwd" not in [name for name, _value in pairs(page, "callup")]
+    assert "acme-secret" not in page.source
+
+
+def test_a_password_in_a_stored_call_up_is_never_shown(app: Flask, ops_client: FlaskClient) -> None:
+    demo, acme, gone = seed(
+        app,
+        {
+            "customer_id": "demo",
+            "callup": [
+                ["USERNAME", "demo-erp"],
+                ["PASSWORD", "s3cret-1"],
+                ["password", "s3cret-2"],
+            ],
+        },
+        {"customer_id": "acme", "callup": [["loginname", "acme-sap"], ["PWD", "s3cret-3"]]},
+        {"customer_id": "gone", "callup": [["pwd", "unknown-to-us"], ["PassWord", "s3cret-4"]]},
+    )
+    shown = {}
+    for request_id in (demo, acme, gone):
+        page = request_page(ops_client, request_id)
+        assert "s3cret" not in page.source
+        shown[request_id] = [(row[1], " ".join(row[2].split())) for row in page.tables["callup"]]
+    assert shown[demo] == [
+        ("USERNAME", "demo-erp"),
+        ("PASSWORD", "(verborgen)"),
+        ("password", "(verborgen)"),
+    ]
+    assert shown[acme] == [("loginname", "acme-sap"), ("PWD", "(verborgen)")]
+    # A customer no longer served: its password parameter is unknown, "password" still hidden.
+    assert shown[gone] == [("pwd", "unknown-to-us"), ("PassWord", "(verborgen)")]
+
+
+def test_a_customer_no_longer_served_shows_the_fields_by_their_own_names(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    [request_id] = seed(
+        app,
+        {"customer_id": "gone", "fields": {"email": "a@b.example", "kostenplaats": "4100"}},
+    )
+    page = request_page(ops_client, request_id)
+    assert "gone (niet meer aangesloten)" in page.text("summary")
+    assert cells(page, "fields") == [
+        ["email", "email", "a@b.example"],
+        ["kostenplaats", "kostenplaats", "4100"],
+    ]
+
+
+def test_fields_the_customer_file_no_longer_names_follow_the_others(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    [request_id] = seed(
+        app,
+        {"fields": {"old_field": "x", "cost_centre": "4100", "email": "a@b.example"}},
+    )
+    assert cells(request_page(ops_client, request_id), "fields") == [
+        ["E-mail", "email", "a@b.example"],
+        ["Kostenplaats", "cost_centre", "4100"],
+        ["old_field", "old_field", "x"],
+    ]
+
+
+def test_the_planning_is_shown_once_there_is_one(app: Flask, ops_client: FlaskClient) -> None:
+    [request_id] = seed(
+        app,
+        {
+            "status": "scheduled",
+            "planned_vehicle": "VW Polo 1.0 TSI",
+            "licence_plate": "AB-123-C",
+            "pickup_at": datetime(2026, 12, 1, 7, 30, tzinfo=UTC),
+            "return_at": datetime(2026, 12, 3, 16, 0, tzinfo=UTC),
+            "pickup_location": "Utrecht Papendorp",
+            "ops_notes": "Sleutel bij de balie\nna 17:00 bij de beveiliging",
+            "erp_po_number": "4500012345",
+        },
+    )
+    page = request_page(ops_client, request_id)
+    planning = page.text("planning")
+    assert "VW Polo 1.0 TSI" in planning
+    assert "AB-123-C" in planning
+    # In Amsterdam's time: UTC+1 in December.
+    assert "dinsdag 1 december 2026 om 08:30" in planning
+    assert "donderdag 3 december 2026 om 17:00" in planning
+    assert "Utrecht Papendorp" in planning
+    assert "4500012345" in planning
+    assert "Sleutel bij de balie\nna 17:00" in page.texts["planning"]
+
+
+# --- History ------------------------------------------------------------------------------------
+
+
+def test_the_history_lists_every_event_oldest_first(app: Flask, ops_client: FlaskClient) -> None:
+    [request_id] = seed(app, {})
+    with session_for(app) as session:
+        begin_write(session)
+        rental = session.get(RentalRequest, request_id)
+        record_event(session, rental, actor="employee", action="registered", to_status="new")
+        record_event(
+            session,
+            rental,
+            actor="olga",
+            action="start",
+            from_status="new",
+            to_status="in_progress",
+            client_address="127.0.0.1",
+        )
+        record_event(
+            session,
+            rental,
+            actor="olga",
+            action="schedule",
+            from_status="in_progress",
+            to_status="scheduled",
+            changes={
+                "planned_vehicle": [None, "VW Polo"],
+                "pickup_at": [None, "2026-12-01T07:30:00+00:00"],
+                "cost_centre": ["4100", "4200"],
+            },
+        )
+        record_event(session, rental, actor="olga", action="note", changes={"x": "y"})
+        session.commit()
+    history = cells(request_page(ops_client, request_id), "history")
+    assert [row[1:4] for row in history] == [
+        ["Aanvrager", "Geregistreerd via de punch-out", "Nieuw"],
+        ["olga 127.0.0.1", "In behandeling genomen", "Nieuw → In behandeling"],
+        ["olga", "Planning opgeslagen", "In behandeling → Ingepland"],
+        ["olga", "note", ""],
+    ]
+    assert history[2][4] == (
+        "Gepland voertuig: – → VW Polo Ophalen: – → 01-12-2026, 08:30 Kostenplaats: 4100 → 4200"
+    )
+    assert history[3][4] == "x: – → y"
+
+
+# --- E-mails ------------------------------------------------------------------------------------
+
+
+def test_the_e_mails_of_the_request_can_be_sent_again_from_its_page(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    [request_id] = seed(app, {})
+    sent = add_message(app, request_id=request_id, status="sent", attempts=1, last_error="")
+    failed = add_message(app, request_id=request_id, kind="rejection")
+    page = request_page(ops_client, request_id)
+    rows = cells(page, "messages")
+    assert [row[0] for row in rows] == ["Bevestiging", "Afwijzing"]
+    assert rows[0][3].startswith("Verstuurd")
+    assert rows[1][3] == "Mislukt, geen nieuwe pogingen meer"
+    assert rows[1][5] == "SMTPRecipientsRefused: 550 no such user"
+    assert f"/ops/outbox/{failed}/retry" in page.source
+    assert f"/ops/outbox/{sent}/retry" not in page.source
+
+    response = ops_client.post(
+        f"/ops/outbox/{failed}/retry",
+        data={"csrf_token": csrf_token_in(page.source), "next": f"/ops/requests/{request_id}"},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/ops/requests/{request_id}"
+    after = request_page(ops_client, request_id)
+    assert "wordt zo opnieuw verstuurd" in after.source
+    assert cells(after, "messages")[1][3].startswith("Wacht op verzending")
+
+
+# --- Not found, and hostile content -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/ops/requests/999", "/ops/requests/99999999999"])
+def test_an_unknown_request_is_a_404_page(ops_client: FlaskClient, path: str) -> None:
+    response = ops_client.get(path)
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Aanvraag niet gevonden" in html
+    assert 'href="/ops/"' in html
+
+
+def test_the_request_page_escapes_hostile_names_and_values(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    [request_id] = seed(
+        app,
+        {
+            "customer_id": HOSTILE,
+            "requester_name": HOSTILE,
+            "requester_email": HOSTILE + "@evil.example",
+            "vehicle_code": HOSTILE,
+            "vehicle_name": HOSTILE,
+            "location": HOSTILE,
+            "remarks": HOSTILE,
+            "cost_centre": HOSTILE,
+            "po_number": HOSTILE,
+            "fields": {HOSTILE: HOSTILE, "email": HOSTILE},
+            "callup": [[HOSTILE, HOSTILE], ["password", HOSTILE]],
+            "basket": {
+                "action": HOSTILE,
+                "target": HOSTILE,
+                "charset": HOSTILE,
+                "fields": [[HOSTILE, HOSTILE]],
+            },
+            "planned_vehicle": HOSTILE,
+            "pickup_location": HOSTILE,
+            "ops_notes": HOSTILE,
+            "erp_po_number": HOSTILE,
+            "reason": HOSTILE,
+        },
+    )
+    with session_for(app) as session:
+        begin_write(session)
+        rental = session.get(RentalRequest, request_id)
+        record_event(
+            session,
+            rental,
+            actor=HOSTILE,
+            action=HOSTILE[:30],
+            changes={HOSTILE: [HOSTILE, HOSTILE], "pickup_at": [HOSTILE, None]},
+            client_address=HOSTILE,
+        )
+        session.commit()
+    add_message(
+        app,
+        request_id=request_id,
+        recipient=HOSTILE,
+        subject=HOSTILE,
+        last_error=HOSTILE,
+        kind=HOSTILE[:30],
+    )
+    response = ops_client.get(f"/ops/requests/{request_id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert RAW_TAG not in html
+    assert HOSTILE_ESCAPED in html
+    assert html.count(HOSTILE_ESCAPED) >= 20
+    assert 'href="mailto:&lt;script&gt;' in html
