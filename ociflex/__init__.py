@@ -9,7 +9,7 @@ from flask import Flask
 
 from ociflex import cli, db, i18n, logs, mail, ops, settings, web
 from ociflex.customers import registry
-from ociflex.devtools.routes import bp as devtools_bp
+from ociflex.devtools import routes as devtools
 from ociflex.punchout.routes import bp as punchout_bp
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     # The operations pages (/ops/): always on, production needs them. CSRF for them only.
     ops.init_app(app)
     if app.config["OCIFLEX_DEV_TOOLS"]:
-        app.register_blueprint(devtools_bp)
+        # /dev/ in development and testing; /ops/dev/, behind the operator login, in production.
+        devtools.init_app(app)
     logging.getLogger(__name__).info("ociflex started (%s)", app.config["OCIFLEX_ENV"])
     return app

@@ -5,6 +5,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ociflex import migrate
+from ociflex.customers.cli import customers_cli
 from ociflex.mail.cli import outbox_cli
 from ociflex.ops.cli import operator_cli
 
@@ -13,6 +14,7 @@ db_cli = AppGroup("db", help="The database schema.")
 ociflex_cli.add_command(db_cli)
 ociflex_cli.add_command(outbox_cli)
 ociflex_cli.add_command(operator_cli)
+ociflex_cli.add_command(customers_cli)
 
 
 @db_cli.command("upgrade")

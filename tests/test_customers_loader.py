@@ -4,6 +4,7 @@ Each mistake test checks what a developer editing the file sees: the line, the k
 a message that says what to do.
 """
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,8 +18,11 @@ from ociflex.customers import (
     load_customer,
     load_customers,
 )
+from ociflex.oci.units import UNIT_CODES
 
-DEMO = Path(__file__).resolve().parent.parent / "config" / "customers" / "demo.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "config" / "customers" / "demo.yaml"
+CONFIG_DOC = ROOT / "docs" / "customer-config.md"
 ENVIRON = {"ACME_PASSWORD": "acme-secret"}
 
 MINIMAL = """\
@@ -95,6 +99,24 @@ def test_the_demo_file_loads() -> None:
     assert customer.locations == ("Amsterdam Sloterdijk", "Utrecht Papendorp")
 
 
+def test_the_documented_examples_together_make_a_valid_file(tmp_path: Path) -> None:
+    # docs/customer-config.md has one example per top-level key: all of them must hold.
+    blocks = re.findall(r"^```yaml\n(.*?)^```", CONFIG_DOC.read_text(), re.DOTALL | re.MULTILINE)
+
+    customer = load(tmp_path, "".join(blocks), {"OCIFLEX_ACME_PASSWORD": "acme-secret"})
+
+    assert customer.basket["CUST_FIELD5"] == "PO {po_number} / {reference}"
+    assert customer.max_lengths == {"CUST_FIELD1": 40}
+
+
+def test_every_known_unit_code_is_documented() -> None:
+    text = CONFIG_DOC.read_text()
+    table = text[text.index("The ISO unit codes ociflex knows") : text.index("### `vehicles`")]
+    documented = set(re.findall(r"`([A-Z0-9]{2,3})` [a-z]", table))
+
+    assert set(UNIT_CODES) <= documented
+
+
 def test_a_minimal_file_gets_the_defaults(tmp_path: Path) -> None:
     customer = load(tmp_path, MINIMAL)
 
@@ -144,7 +166,7 @@ def test_unquoted_numbers_are_kept_as_written(tmp_path: Path) -> None:
         ('cust_field1: "{cost_centre}"', "", 10),
         ('cust_field1: "{cost_centre}"', "max_lengths: {cust_field1: 40}\n", 40),
         ('cust_field5: "{cost_centre}"', "", 50),
-        ('cust_field1: "KP{cost_centre}"', "", 255),
+        ('cust_field1: "KP{cost_centre}"', "max_lengths: {cust_field1: 257}\n", 255),
     ],
 )
 def test_a_field_sent_whole_is_limited_to_its_new_item_field(
@@ -317,7 +339,110 @@ def test_an_invalid_currency(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, text)
 
     assert (problem.line, problem.path) == (line_of(text, "EUX"), "basket.currency")
-    assert "not an ISO 4217 currency code" in problem.message
+    assert problem.message == "'EUX' is not an ISO 4217 currency code; did you mean EUR?"
+
+
+@pytest.mark.parametrize(
+    ("unit", "message"),
+    [
+        (
+            "DYA",
+            "'DYA' is not an ISO unit code (UN/ECE Recommendation 20) that ociflex knows; "
+            "did you mean DAY (day)?",
+        ),
+        (
+            "TAG",
+            "'TAG' is not an ISO unit code (UN/ECE Recommendation 20) that ociflex knows; "
+            "did you mean DAY (day)?",
+        ),
+        (
+            "hour",
+            "'hour' is not an ISO unit code (UN/ECE Recommendation 20) that ociflex "
+            "knows; did you mean HUR (hour)?",
+        ),
+        ("wee", "'wee' is not an ISO unit code; write it in capitals: WEE"),
+        (
+            "QQQ",
+            "'QQQ' is not an ISO unit code (UN/ECE Recommendation 20) that ociflex knows; "
+            "use one that the buyer's SAP has mapped, such as DAY, HUR, WEE, MON or C62 "
+            "(all known codes are listed in docs/customer-config.md)",
+        ),
+    ],
+)
+def test_an_unknown_unit_suggests_the_nearest_iso_code(
+    tmp_path: Path, unit: str, message: str
+) -> None:
+    text = with_basket(f"unit: {unit}")
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "unit:"), "basket.unit")
+    assert problem.message == message
+
+
+@pytest.mark.parametrize("unit", ["DAY", "HUR", "WEE", "MON", "C62", "PCE", "E48", "LS"])
+def test_common_iso_units_load(tmp_path: Path, unit: str) -> None:
+    assert load(tmp_path, with_basket(f"unit: {unit}")).basket["UNIT"] == unit
+
+
+def test_a_composite_value_that_can_exceed_its_new_item_field(tmp_path: Path) -> None:
+    text = with_basket('cust_field5: "PO {cost_centre} / {reference}"')
+
+    problem = only_problem(tmp_path, text)
+
+    assert (problem.line, problem.path) == (line_of(text, "cust_field5"), "basket.cust_field5")
+    assert problem.message == (
+        "the filled-in value can be too long: fixed text 6 + {cost_centre} 255 (its max_length) "
+        "+ {reference} 9 (FF- and 6 digits) = 270 characters, but NEW_ITEM-CUST_FIELD5 takes at "
+        "most 50; lower fields.cost_centre.max_length, take text or a placeholder out of the "
+        "template, or raise max_lengths.cust_field5 if this buyer accepts more"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "extra", "parts"),
+    [
+        # A built-in placeholder alone is not lowered like a field: the longest code counts.
+        (
+            'cust_field1: "{vehicle_code}"',
+            "  - {code: MINIBUS-9-SEATS, name: Minibus, day_rate: 99}\n",
+            "{vehicle_code} 15 (the longest vehicle code) = 15 characters",
+        ),
+        (
+            'cust_field4: "{start}/{end}"',
+            "",
+            "fixed text 1 + {start} 10 (YYYY-MM-DD) + {end} 10 (YYYY-MM-DD) = 21 characters",
+        ),
+        (
+            'cust_field3: "{days} d. {location}"',
+            "locations: [Amsterdam Sloterdijk]\nmax_days: 90\n",
+            "fixed text 4 + {days} 2 (max_days 90) + {location} 20 (the longest location)",
+        ),
+    ],
+)
+def test_built_in_placeholders_count_with_their_longest_value(
+    tmp_path: Path, entry: str, extra: str, parts: str
+) -> None:
+    # MINIMAL ends with the vehicles: another vehicle goes right after it.
+    text = MINIMAL + extra + f"basket:\n  {entry}\n"
+
+    problem = only_problem(tmp_path, text)
+
+    key = entry.split(":")[0]
+    assert problem.path == f"basket.{key}"
+    assert parts in problem.message
+
+
+def test_a_composite_value_that_always_fits_loads(tmp_path: Path) -> None:
+    text = with_basket('cust_field5: "PO {po_number} / {reference}"').replace(
+        "fields:\n", "fields:\n  po_number: {param: PO, max_length: 35}\n"
+    )
+
+    customer = load(tmp_path, text)
+
+    # 3 + 35 + 3 + 9 = 50: it always fits.
+    assert customer.fields["po_number"].max_length == 35
+    assert customer.basket["CUST_FIELD5"] == "PO {po_number} / {reference}"
 
 
 def test_a_hook_url_with_user_info(tmp_path: Path) -> None:

@@ -1,16 +1,21 @@
 """The development ERP simulator proves the round trip without a real ERP."""
 
+import shlex
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from ociflex import create_app
+from tests.conftest import DEMO_PASSWORD
 
 
 class _Inputs(HTMLParser):
-    """The named inputs of the first form whose id is ``form_id``, in document order."""
+    """The named inputs of the first form whose id is ``form_id``, in document order (text
+    areas, selects and buttons left out)."""
 
     def __init__(self, form_id: str) -> None:
         super().__init__()
@@ -22,6 +27,9 @@ class _Inputs(HTMLParser):
         if tag == "form" and attributes.get("id") == self.form_id:
             self.inside, self.action = True, attributes.get("action") or ""
         elif tag == "input" and self.inside and attributes.get("name"):
+            # As a browser submits it: unticked boxes and radio buttons send nothing.
+            if attributes.get("type") in ("checkbox", "radio") and "checked" not in attributes:
+                return
             self.pairs.append((attributes["name"], attributes.get("value") or ""))
 
     def handle_endtag(self, tag: str) -> None:
@@ -39,9 +47,85 @@ def form_of(html: str, form_id: str) -> _Inputs:
     return parser
 
 
+class _Rows(HTMLParser):
+    """The hook page's rows (``<tr data-name=...>``): posted name -> (line, value, verdict).
+
+    ``value`` is None for a required field that was not posted; ``verdict`` is "OK" or the
+    problem texts, and ``line`` the ``data-line`` of the table (None outside the lines).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, tuple[int | None, str | None, str]] = {}
+        self.line: int | None = None
+        self.name: str | None = None
+        self.cells: list[list[str]] = []
+        self.missing = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "table":
+            self.line = int(attributes["data-line"] or 0) if "data-line" in attributes else None
+        elif tag == "tr" and "data-name" in attributes:
+            self.name, self.cells, self.missing = attributes["data-name"], [], False
+        elif tag in ("th", "td") and self.name is not None:
+            self.cells.append([])
+            if "data-field" in attributes and "muted" in (attributes.get("class") or ""):
+                self.missing = True
+
+    def handle_data(self, data: str) -> None:
+        if self.name is not None and self.cells:
+            self.cells[-1].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr" and self.name is not None:
+            _header, value, verdict = ("".join(cell).strip() for cell in self.cells)
+            self.rows[self.name] = (self.line, None if self.missing else value, verdict)
+            self.name = None
+
+
+def rows_of(html: str) -> dict[str, tuple[int | None, str | None, str]]:
+    parser = _Rows()
+    parser.feed(html)
+    return parser.rows
+
+
+class _Text(HTMLParser):
+    """The text of the element whose id is ``element_id``."""
+
+    def __init__(self, element_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.element_id, self.depth, self.parts = element_id, 0, []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.depth or dict(attrs).get("id") == self.element_id:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.parts.append(data)
+
+
+def text_of(html: str, element_id: str) -> str:
+    parser = _Text(element_id)
+    parser.feed(html)
+    return "".join(parser.parts)
+
+
 @pytest.fixture
-def dev_client(environ: dict[str, str]) -> FlaskClient:
-    return create_app({**environ, "OCIFLEX_DEV_TOOLS": "1"}).test_client(use_cookies=False)
+def dev_app(environ: dict[str, str]) -> Iterator[Flask]:
+    app = create_app({**environ, "OCIFLEX_DEV_TOOLS": "1"})
+    yield app
+    app.extensions["ociflex.engine"].dispose()
+
+
+@pytest.fixture
+def dev_client(dev_app: Flask) -> FlaskClient:
+    return dev_app.test_client(use_cookies=False)
 
 
 def test_simulator_round_trip_shows_the_basket_per_line(dev_client: FlaskClient) -> None:
@@ -79,6 +163,13 @@ def test_simulator_round_trip_shows_the_basket_per_line(dev_client: FlaskClient)
     assert '<td data-field="CUST_FIELD1"><pre>4100</pre></td>' in page
     assert '<td data-field="EXT_QUOTE_ID"><pre>FF-000001</pre></td>' in page
     assert '<td data-field="~OkCode">ADDI</td>' in page
+    # Each field is checked against the OCI rules, and ociflex's basket keeps them all.
+    rows = rows_of(page)
+    assert rows["NEW_ITEM-UNIT[1]"] == (1, "DAY", "OK")
+    assert rows["NEW_ITEM-LONGTEXT_1:132[]"][0] == 1
+    assert rows["~OkCode"] == (None, "ADDI", "OK")
+    assert {verdict for _line, _value, verdict in rows.values()} == {"OK"}
+    assert 'class="problem' not in page
 
 
 def test_hook_page_reads_a_latin_1_basket(dev_client: FlaskClient) -> None:
@@ -94,3 +185,343 @@ def test_hook_page_reads_a_latin_1_basket(dev_client: FlaskClient) -> None:
 def test_simulator_is_not_served_in_production(environ: dict[str, str]) -> None:
     production = create_app({**environ, "OCIFLEX_ENV": "production"})
     assert production.test_client().get("/dev/erp").status_code == 404
+    assert production.test_client().get("/ops/dev/erp").status_code == 404
+
+
+def test_simulator_is_off_when_dev_tools_are_off(environ: dict[str, str]) -> None:
+    testing = create_app({**environ, "OCIFLEX_DEV_TOOLS": "0"})
+    assert testing.test_client().get("/dev/erp").status_code == 404
+    assert testing.test_client().post("/dev/erp/hook", data={"a": "b"}).status_code == 404
+
+
+# --- The hook page's verdicts --------------------------------------------------------------------
+
+VALID_LINE = [
+    ("NEW_ITEM-DESCRIPTION[1]", "VW Polo 03-03-2099-05-03-2099"),
+    ("NEW_ITEM-QUANTITY[1]", "3"),
+    ("NEW_ITEM-UNIT[1]", "DAY"),
+    ("NEW_ITEM-PRICE[1]", "39.50"),
+    ("NEW_ITEM-PRICEUNIT[1]", "1"),
+    ("NEW_ITEM-CURRENCY[1]", "EUR"),
+    ("NEW_ITEM-LONGTEXT_1:132[]", "Requester: Jan Jansen\nReference: FF-000001"),
+    ("~OkCode", "ADDI"),
+]
+
+
+def post_basket(client: FlaskClient, pairs: list[tuple[str, str]]) -> str:
+    response = client.post("/dev/erp/hook?session=1", data=MultiDict(pairs))
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def with_changes(
+    replace: dict[str, str | None], add: tuple[tuple[str, str], ...] = ()
+) -> list[tuple[str, str]]:
+    """:data:`VALID_LINE` with values replaced (None: left out) and pairs added."""
+    pairs = [(name, replace.get(name, value)) for name, value in VALID_LINE]
+    return [(name, value) for name, value in pairs if value is not None] + list(add)
+
+
+def test_hook_page_accepts_a_valid_basket(dev_client: FlaskClient) -> None:
+    page = post_basket(dev_client, VALID_LINE)
+
+    rows = rows_of(page)
+    assert rows["NEW_ITEM-PRICE[1]"] == (1, "39.50", "OK")
+    assert {verdict for _line, _value, verdict in rows.values()} == {"OK"}
+    assert 'id="verdict"' in page
+    assert 'class="problem' not in page
+
+
+@pytest.mark.parametrize(
+    ("pairs", "name", "line", "expected"),
+    [
+        pytest.param(
+            with_changes({"NEW_ITEM-DESCRIPTION[1]": "D" * 41}),
+            "NEW_ITEM-DESCRIPTION[1]",
+            1,
+            "NEW_ITEM-DESCRIPTION[1] is 41 characters long; the limit is 40",
+            id="description-41-characters",
+        ),
+        pytest.param(
+            with_changes({"NEW_ITEM-PRICE[1]": "39,50"}),
+            "NEW_ITEM-PRICE[1]",
+            1,
+            "NEW_ITEM-PRICE[1] is '39,50'; it must be a number with a decimal point",
+            id="price-with-a-comma",
+        ),
+        pytest.param(
+            with_changes({"NEW_ITEM-LONGTEXT_1:132[]": None}, (("NEW_ITEM-LONGTEXT[1]", "x"),)),
+            "NEW_ITEM-LONGTEXT[1]",
+            1,
+            "long text is posted as NEW_ITEM-LONGTEXT_1:132[]",
+            id="longtext-with-the-index-in-brackets",
+        ),
+        pytest.param(
+            with_changes({}, (("NEW_ITEM-DESCRIPTION[0]", "Line zero"),)),
+            "NEW_ITEM-DESCRIPTION[0]",
+            0,
+            "NEW_ITEM-DESCRIPTION[0]: OCI numbers lines from 1",
+            id="index-0",
+        ),
+        pytest.param(
+            with_changes({"NEW_ITEM-UNIT[1]": "XYZ"}),
+            "NEW_ITEM-UNIT[1]",
+            1,
+            "NEW_ITEM-UNIT[1] is 'XYZ', not an ISO unit code",
+            id="unknown-unit",
+        ),
+        pytest.param(
+            with_changes({"NEW_ITEM-CURRENCY[1]": None}),
+            "NEW_ITEM-CURRENCY[1]",
+            1,
+            "NEW_ITEM-CURRENCY[1] is missing; OCI requires it with PRICE",
+            id="price-without-currency",
+        ),
+    ],
+)
+def test_hook_page_shows_each_problem_next_to_its_field(
+    dev_client: FlaskClient,
+    pairs: list[tuple[str, str]],
+    name: str,
+    line: int,
+    expected: str,
+) -> None:
+    page = post_basket(dev_client, pairs)
+
+    rows = rows_of(page)
+    row_line, value, verdict = rows[name]
+    assert row_line == line
+    assert expected in verdict
+    assert value == dict(pairs).get(name)  # None: shown as not posted
+    # The other fields of the line keep their OK, and the page says a problem was found.
+    assert rows["NEW_ITEM-QUANTITY[1]"] == (1, "3", "OK")
+    assert [n for n, (_l, _v, verdict) in rows.items() if verdict != "OK"] == [name]
+    assert 'class="problem" role="alert" id="verdict"' in page
+
+
+def test_hook_page_lists_basket_wide_problems(dev_client: FlaskClient) -> None:
+    second = [("NEW_ITEM-DESCRIPTION[3]", "x"), ("NEW_ITEM-QUANTITY[3]", "1")]
+    page = post_basket(dev_client, [*VALID_LINE, *second, ("NEW_ITEM-UNIT[3]", "DAY")])
+
+    assert "Line indexes must run from 1 without gaps; found 1, 3" in text_of(page, "verdict")
+
+
+def test_hook_page_without_a_basket_says_nothing_was_received(dev_client: FlaskClient) -> None:
+    response = dev_client.get("/dev/erp/hook?session=1")
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "HOOK_URL" in page
+    assert 'id="verdict"' not in page
+    assert rows_of(page) == {}
+
+
+# --- The simulator page --------------------------------------------------------------------------
+
+
+def callup_of(page: str) -> dict[str, str]:
+    return dict(form_of(page, "callup").pairs)
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("validate", {"FUNCTION": "VALIDATE", "PRODUCTID": "COMPACT", "QUANTITY": "1"}),
+        ("background_search", {"FUNCTION": "BACKGROUND_SEARCH", "SEARCHSTRING": "COMPACT"}),
+        ("detail", {"FUNCTION": "DETAIL", "PRODUCTID": "COMPACT"}),
+    ],
+)
+def test_function_presets_prefill_the_callup(
+    dev_client: FlaskClient, preset: str, expected: dict[str, str]
+) -> None:
+    page = dev_client.get(f"/dev/erp?customer=demo&preset={preset}").get_data(as_text=True)
+
+    params = callup_of(page)
+    assert {name: params[name] for name in expected} == expected
+    assert params["USERNAME"] == "demo-erp"
+    # The edit form lists them too, to be changed before the launch.
+    edit = MultiDict(form_of(page, "edit").pairs)
+    rows = dict(zip(edit.getlist("name"), edit.getlist("value"), strict=True))
+    assert {name: rows[name] for name in expected} == expected
+
+
+def test_a_preset_replaces_the_previous_function_and_keeps_edits(dev_client: FlaskClient) -> None:
+    page = dev_client.get("/dev/erp?customer=demo&preset=validate").get_data(as_text=True)
+    form = MultiDict(form_of(page, "edit").pairs)
+    names = form.getlist("name")
+    values = form.getlist("value")
+    values[names.index("KOSTENPLAATS")] = "9999"
+    form.setlist("value", values)
+    form["preset"] = "detail"
+
+    params = callup_of(dev_client.post("/dev/erp", data=form).get_data(as_text=True))
+
+    assert params["FUNCTION"] == "DETAIL"
+    assert params["PRODUCTID"] == "COMPACT"
+    assert "QUANTITY" not in params
+    assert params["KOSTENPLAATS"] == "9999"
+
+    form["preset"] = "none"
+    params = callup_of(dev_client.post("/dev/erp", data=form).get_data(as_text=True))
+    assert "FUNCTION" not in params
+    assert "PRODUCTID" not in params
+
+
+def test_rows_are_added_removed_and_renamed_without_javascript(dev_client: FlaskClient) -> None:
+    page = dev_client.get("/dev/erp?customer=demo").get_data(as_text=True)
+    form = MultiDict(form_of(page, "edit").pairs)
+    names, values = form.getlist("name"), form.getlist("value")
+    assert names[-3:] == ["", "", ""], "three empty rows to add parameters"
+    names[names.index("INKOOPNUMMER")] = "PO_NUMBER"
+    names[-3], values[-3] = "EXTRA", "yes"
+    form.setlist("name", names)
+    form.setlist("value", values)
+    form.setlist("remove", [str(names.index("OCI_VERSION"))])
+
+    params = callup_of(dev_client.post("/dev/erp", data=form).get_data(as_text=True))
+
+    assert params["PO_NUMBER"] == "4500012345"
+    assert params["EXTRA"] == "yes"
+    assert "INKOOPNUMMER" not in params
+    assert "OCI_VERSION" not in params
+    assert params["PASSWORD"] == DEMO_PASSWORD
+
+
+def test_pasted_lines_replace_the_table(dev_client: FlaskClient) -> None:
+    form = {"customer": "demo", "name": "USERNAME", "value": "ignored"}
+    pasted = "USERNAME=demo-erp\nPASSWORD=x=y\n\n  ~OkCode=ADDI  \nno-equals-sign\n"
+
+    params = form_of(
+        dev_client.post("/dev/erp", data={**form, "pairs": pasted}).get_data(as_text=True),
+        "callup",
+    ).pairs
+
+    assert params == [
+        ("USERNAME", "demo-erp"),
+        ("PASSWORD", "x=y"),
+        ("~OkCode", "ADDI"),
+        ("no-equals-sign", ""),
+    ]
+
+
+def test_launch_options_set_the_callup_form(dev_client: FlaskClient) -> None:
+    page = dev_client.get(
+        "/dev/erp?customer=demo&method=get&window=new", base_url=DEV_SERVER
+    ).get_data(as_text=True)
+
+    assert '<form method="get" action="http://127.0.0.1:5000/oci/demo" target="_blank"' in page
+    assert '<iframe class="catalogue"' not in page
+
+    framed = dev_client.get("/dev/erp?customer=demo", base_url=DEV_SERVER).get_data(as_text=True)
+    assert 'method="post" action="http://127.0.0.1:5000/oci/demo" target="catalogue"' in framed
+    assert '<iframe class="catalogue" name="catalogue"' in framed
+
+
+@pytest.mark.parametrize(
+    ("simulator", "catalogue"),
+    [
+        ("http://127.0.0.1:5000", "http://localhost:5000"),
+        ("http://localhost:8000", "http://127.0.0.1:8000"),
+    ],
+)
+def test_catalogue_from_another_origin_uses_the_other_loopback_name(
+    dev_client: FlaskClient, simulator: str, catalogue: str
+) -> None:
+    page = dev_client.get("/dev/erp?customer=demo&origin=other", base_url=simulator).get_data(
+        as_text=True
+    )
+
+    callup = form_of(page, "callup")
+    assert callup.action == f"{catalogue}/oci/demo"
+    # The basket still comes back to the simulator's own origin: cross-site, as from an ERP.
+    assert dict(callup.pairs)["HOOK_URL"].startswith(f"{simulator}/dev/erp/hook?session=")
+    assert f'href="{catalogue}/dev/erp?customer=demo"' in page
+
+
+def test_other_origin_is_only_offered_on_a_loopback_name(dev_client: FlaskClient) -> None:
+    page = dev_client.get(
+        "/dev/erp?customer=demo&origin=other", base_url="https://ociflex.example"
+    ).get_data(as_text=True)
+
+    assert form_of(page, "callup").action == "https://ociflex.example/oci/demo"
+    assert 'name="origin"' not in page
+
+
+def test_saved_link_and_curl_mask_the_password(dev_client: FlaskClient) -> None:
+    page = dev_client.get("/dev/erp?customer=demo", base_url=DEV_SERVER).get_data(as_text=True)
+
+    link, curl = text_of(page, "get-link"), text_of(page, "curl")
+    assert link.startswith("http://127.0.0.1:5000/oci/demo?USERNAME=demo-erp&PASSWORD=********&")
+    assert "HOOK_URL=http%3A%2F%2F127.0.0.1%3A5000%2Fdev%2Ferp%2Fhook%3Fsession%3D" in link
+    assert DEMO_PASSWORD not in link
+    assert DEMO_PASSWORD not in curl
+    words = shlex.split(curl.replace("\\\n", " "))
+    assert words[:4] == ["curl", "-X", "POST", "http://127.0.0.1:5000/oci/demo"]
+    data = words[5::2]
+    assert words[4::2] == ["--data-urlencode"] * len(data)
+    assert data[:2] == ["USERNAME=demo-erp", "PASSWORD=********"]
+    assert "~OkCode=ADDI" in data
+    assert "oci_userfullname=Jan Jansen" in data
+    assert text_of(page, "get-warning"), "a GET link comes with a warning"
+
+
+def test_saved_link_and_curl_show_the_password_when_asked(dev_client: FlaskClient) -> None:
+    page = dev_client.get(
+        "/dev/erp?customer=demo&show_password=1&method=get", base_url=DEV_SERVER
+    ).get_data(as_text=True)
+
+    link, curl = text_of(page, "get-link"), text_of(page, "curl")
+    assert f"&PASSWORD={DEMO_PASSWORD}&" in link
+    words = shlex.split(curl.replace("\\\n", " "))
+    assert words[:3] == ["curl", "-G", "http://127.0.0.1:5000/oci/demo"]
+    assert f"PASSWORD={DEMO_PASSWORD}" in words
+
+
+def test_curl_command_quotes_awkward_names_and_values(dev_client: FlaskClient) -> None:
+    pasted = "PRODUCTID[1]=A&B\nx y=it's $HOME\n"
+    page = dev_client.post(
+        "/dev/erp", data={"customer": "demo", "pairs": pasted}, base_url=DEV_SERVER
+    ).get_data(as_text=True)
+
+    words = shlex.split(text_of(page, "curl").replace("\\\n", " "))
+    assert words[5::2] == ["PRODUCTID%5B1%5D=A&B", "x+y=it's $HOME"]
+
+
+# --- In production: behind the operator login ----------------------------------------------------
+
+
+class TestInProduction:
+    """With ``OCIFLEX_DEV_TOOLS=1`` in production, the simulator needs an operator's login."""
+
+    @pytest.fixture
+    def app(self, environ: dict[str, str]) -> Iterator[Flask]:
+        app = create_app({**environ, "OCIFLEX_ENV": "production", "OCIFLEX_DEV_TOOLS": "1"})
+        yield app
+        app.extensions["ociflex.engine"].dispose()
+
+    def test_anonymous_visitor_is_sent_to_the_login(self, app: Flask) -> None:
+        client = app.test_client()
+
+        response = client.get("/dev/erp?customer=demo", follow_redirects=True)
+
+        assert response.request.path == "/ops/login"
+        assert response.request.args["next"] == "/ops/dev/erp?customer=demo"
+        assert client.get("/ops/dev/erp").status_code == 302
+        assert client.post("/ops/dev/erp/hook", data=dict(VALID_LINE)).status_code == 401
+
+    def test_operator_uses_the_simulator(self, ops_client: FlaskClient) -> None:
+        response = ops_client.get("/dev/erp?customer=demo", follow_redirects=True)
+
+        assert response.status_code == 200
+        assert response.request.path == "/ops/dev/erp"
+        params = callup_of(response.get_data(as_text=True))
+        assert params["HOOK_URL"].startswith("http://localhost/ops/dev/erp/hook?session=")
+        hook = ops_client.post("/ops/dev/erp/hook?session=1", data=MultiDict(VALID_LINE))
+        assert hook.status_code == 200
+        assert rows_of(hook.get_data(as_text=True))["NEW_ITEM-UNIT[1]"] == (1, "DAY", "OK")
+
+    def test_old_addresses_keep_a_post_a_post(self, ops_client: FlaskClient) -> None:
+        response = ops_client.post("/dev/erp/hook?session=1", data=MultiDict(VALID_LINE))
+
+        assert response.status_code == 308
+        assert response.headers["Location"] == "/ops/dev/erp/hook?session=1"

@@ -323,12 +323,6 @@ REFUSALS = [
         "The character set klingon in HTTP_CONTENT_CHARSET is unknown.",
         id="charset-unknown",
     ),
-    pytest.param(
-        {"FUNCTION": "VALIDATE"},
-        400,
-        "The OCI function VALIDATE is not offered by this catalogue.",
-        id="function",
-    ),
 ]
 
 
@@ -375,6 +369,12 @@ def test_the_login_is_checked_before_anything_else(acme: Customer) -> None:
     with pytest.raises(CallupError) as refused:
         read_callup(acme, params(loginname="acme-sap", pwd="wrong", FUNCTION="VALIDATE"))
     assert refused.value.status == 403
+
+
+def test_a_function_call_is_left_to_read_function_call(acme: Customer, acme_callup: dict) -> None:
+    """FUNCTION calls are answered by ociflex.oci.functions (see tests/test_oci_functions.py)."""
+    with pytest.raises(ValueError, match="read_function_call"):
+        read_callup(acme, params(**acme_callup, FUNCTION="VALIDATE"))
 
 
 def test_the_hook_url_is_checked_before_the_fields(acme: Customer, acme_callup: dict) -> None:

@@ -354,10 +354,11 @@ def _apply(callup: dict[str, str], change: dict[str, str | None]) -> dict[str, s
             id="charset-unknown",
         ),
         pytest.param(
-            {"FUNCTION": "BACKGROUND_SEARCH"},
+            {"FUNCTION": "TELEPORT"},
             400,
-            "The OCI function BACKGROUND_SEARCH is not offered by this catalogue.",
-            id="function",
+            "The OCI function TELEPORT is not offered by this catalogue; it offers "
+            "DETAIL, DETAILADD, VALIDATE, BACKGROUND_SEARCH, SOURCING.",
+            id="unknown-function",
         ),
     ],
 )

@@ -23,6 +23,7 @@ from ociflex.customers.sections.access import (
     reserved_params,
 )
 from ociflex.customers.sections.basket import (
+    check_value_lengths,
     limit_fields_by_basket,
     read_basket,
     read_max_lengths,
@@ -156,6 +157,7 @@ def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Custome
     max_days = check.integer(top.get("max_days", 365), "max_days", 1, 3660)
     charset = _charset(check, top.get("charset", "utf-8"))
     fields = limit_fields_by_basket(fields, basket, limits)
+    check_value_lengths(check, basket, limits, fields, (vehicles, locations, max_days))
     _check_examples_fit(check, fields)
     if check.problems or login is None or name is None or language is None or max_days is None:
         return None

@@ -5,18 +5,20 @@ checked against the OCI rules and the customer's field limits before it is sent,
 configuration that would produce an invalid basket is an error, never a silent truncation.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Self
 
 from ociflex.customers.model import PLACEHOLDER, Customer, Vehicle
-from ociflex.oci.basket_rules import ECHOED_PARAMETERS, LONGTEXT_NAME, basket_problems
+from ociflex.oci.basket_rules import ECHOED_PARAMETERS, basket_problems
 from ociflex.oci.charset import in_charset
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
 
 _CANONICAL_ORDER = {name: position for position, name in enumerate(NEW_ITEM_MAX_LENGTHS)}
+#: The fields every line starts with, in this order (see :func:`line_values`).
+_HEAD_FIELDS = ("DESCRIPTION", "QUANTITY", "UNIT", "PRICE", "PRICEUNIT", "CURRENCY")
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,36 @@ def build_basket(
 
     Values that ``charset`` cannot encode are transliterated (``Ł`` -> ``L``, ``’`` -> ``'``).
     """
+    line = _item_values(customer, booking, reference, gettext)
+    return checked_basket(
+        customer,
+        [line],
+        hook_url=hook_url,
+        target=target,
+        charset=charset,
+        ok_code=ok_code,
+        caller=caller,
+    )
+
+
+def checked_basket(
+    customer: Customer,
+    lines: Sequence[Sequence[tuple[str, str]]],
+    *,
+    hook_url: str,
+    target: str,
+    charset: str,
+    ok_code: str | None,
+    caller: str | None,
+) -> Basket:
+    """The basket of ``lines`` (each: NEW_ITEM field -> value, in posting order), numbered from
+    1, with ``~OkCode`` and ``~CALLER`` echoed after them when received; values transliterated
+    into ``charset``. Raises :class:`BasketError` when the result breaks an OCI rule or one of
+    ``customer``'s limits."""
     items = [
-        (LONGTEXT_NAME if field == "LONGTEXT" else f"NEW_ITEM-{field}[1]", value)
-        for field, value in _item_values(customer, booking, reference, gettext)
+        (item_name(field, index), value)
+        for index, line in enumerate(lines, start=1)
+        for field, value in line
     ]
     echoed = [
         (name, value)
@@ -115,6 +144,14 @@ def build_basket(
     return basket
 
 
+def item_name(field: str, index: int) -> str:
+    """The posted name of NEW_ITEM ``field`` on line ``index``; long text has the index in the
+    name and empty brackets (``NEW_ITEM-LONGTEXT_2:132[]``)."""
+    if field == "LONGTEXT":
+        return f"NEW_ITEM-LONGTEXT_{index}:132[]"
+    return f"NEW_ITEM-{field}[{index}]"
+
+
 def check_basket(basket: Basket, customer: Customer) -> list[str]:
     """Everything in ``basket`` that breaks an OCI rule or one of ``customer``'s limits."""
     problems = basket_problems(basket.fields, basket.charset, customer.limit)
@@ -126,22 +163,41 @@ def _item_values(
 ) -> list[tuple[str, str]]:
     """NEW_ITEM field -> value of the line, in posting order, without empty values."""
     vehicle = booking.vehicle
-    configured = _render_templates(customer, booking, reference)
+    return line_values(
+        vehicle,
+        description=f"{vehicle.description} {booking.start:%d-%m-%Y}–{booking.end:%d-%m-%Y}",
+        quantity=str(booking.days),
+        configured=_render_templates(customer, booking, reference),
+        tail=[
+            ("EXT_PRODUCT_ID", vehicle.code),
+            ("EXT_QUOTE_ID", reference),
+            ("LONGTEXT", _longtext(customer, booking, reference, gettext)),
+        ],
+    )
+
+
+def line_values(
+    vehicle: Vehicle,
+    *,
+    description: str,
+    quantity: str,
+    configured: Mapping[str, str],
+    tail: Sequence[tuple[str, str]],
+) -> list[tuple[str, str]]:
+    """NEW_ITEM field -> value of one line for ``vehicle``, in posting order, without empty
+    values: description, quantity, unit, price per day, currency, the customer's other
+    ``configured`` values in the canonical order, then ``tail``."""
+    middle = {field: value for field, value in configured.items() if field not in _HEAD_FIELDS}
     head = [
-        ("DESCRIPTION", f"{vehicle.description} {booking.start:%d-%m-%Y}–{booking.end:%d-%m-%Y}"),
-        ("QUANTITY", str(booking.days)),
-        ("UNIT", configured.pop("UNIT", "")),
-        ("PRICE", _price(vehicle.day_rate)),
+        ("DESCRIPTION", description),
+        ("QUANTITY", quantity),
+        ("UNIT", configured.get("UNIT", "")),
+        ("PRICE", format_price(vehicle.day_rate)),
         ("PRICEUNIT", "1"),
-        ("CURRENCY", configured.pop("CURRENCY", "")),
+        ("CURRENCY", configured.get("CURRENCY", "")),
     ]
-    tail = [
-        ("EXT_PRODUCT_ID", vehicle.code),
-        ("EXT_QUOTE_ID", reference),
-        ("LONGTEXT", _longtext(customer, booking, reference, gettext)),
-    ]
-    middle = sorted(configured.items(), key=_canonical_position)
-    return [(field, value) for field, value in head + middle + tail if value]
+    ordered = sorted(middle.items(), key=_canonical_position)
+    return [(field, value) for field, value in [*head, *ordered, *tail] if value]
 
 
 def _canonical_position(item: tuple[str, str]) -> tuple[int, str]:
@@ -165,7 +221,8 @@ def _render_templates(customer: Customer, booking: Booking, reference: str) -> d
     }
 
 
-def _price(day_rate: Decimal) -> str:
+def format_price(day_rate: Decimal) -> str:
+    """A price as OCI writes it: a decimal point, two decimals, no thousands separator."""
     return format(day_rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
 
 
@@ -179,7 +236,7 @@ def _longtext(
     period = f"{booking.start:%d-%m-%Y} – {booking.end:%d-%m-%Y} ({booking.days} {day_word})"
     lines = [
         _line(gettext("Requester"), f"{booking.fields['full_name']} <{booking.fields['email']}>"),
-        _line(gettext("Vehicle"), f"{vehicle.name.get(language)} ({vehicle.code})"),
+        vehicle_line(vehicle, language, gettext),
         _line(gettext("Period"), period),
     ]
     if booking.location:
@@ -193,6 +250,11 @@ def _longtext(
         lines.append(_line(gettext("Remarks"), remarks))
     lines.append(_line(gettext("Reference"), reference))
     return "\n".join(lines)
+
+
+def vehicle_line(vehicle: Vehicle, language: str, gettext: Callable[[str], str]) -> str:
+    """The long text's line naming the vehicle: "Vehicle: Compact car (VW Polo) (COMPACT)"."""
+    return _line(gettext("Vehicle"), f"{vehicle.name.get(language)} ({vehicle.code})")
 
 
 def _line(label: str, value: str) -> str:

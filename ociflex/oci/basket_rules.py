@@ -4,13 +4,17 @@ SAP drops a basket line it cannot read without telling anyone, so every basket i
 before it is sent; the ERP simulator runs the same checks on what it receives.
 """
 
+import difflib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
+from babel.numbers import list_currencies
+
 from ociflex.oci.charset import codec_for, first_unencodable
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
+from ociflex.oci.units import UNIT_CODES, nearest_unit
 
 #: Long text carries its line index in the name and has empty brackets.
 LONGTEXT_NAME = "NEW_ITEM-LONGTEXT_1:132[]"
@@ -20,6 +24,10 @@ ECHOED_PARAMETERS = ("~OkCode", "~CALLER")
 
 _ITEM_NAME = re.compile(r"NEW_ITEM-([A-Z][A-Z0-9_]*)\[([0-9]+)\]")
 _LONGTEXT_ITEM_NAME = re.compile(r"NEW_ITEM-LONGTEXT_([0-9]+):132\[\]")
+#: Anything that looks like a NEW_ITEM name, however wrong: (field part, bracket content).
+_ITEM_LIKE_NAME = re.compile(r"NEW_ITEM-([^\[\]]*)\[([^\[\]]*)\]", re.IGNORECASE)
+#: A long text name gone wrong: ``NEW_ITEM-LONGTEXT[1]``, ``NEW_ITEM-LONGTEXT_1[]``, ...
+_LONGTEXT_LIKE_FIELD = re.compile(r"LONGTEXT(?:_([0-9]+))?(?::[0-9]*)?", re.IGNORECASE)
 _LINE_INDEX = re.compile(r"[1-9][0-9]*")
 _CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_CHAR_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -37,8 +45,10 @@ _NUMBER_FORMATS = {
     "PRICEUNIT": (re.compile(r"[1-9][0-9]*"), "a positive whole number"),
 }
 
-#: NEW_ITEM fields that OCI requires on every line.
+#: NEW_ITEM fields that OCI requires on every line, unless the line names the buyer's material
+#: (MATNR): SAP then takes the description and the unit from its material master.
 _REQUIRED = ("DESCRIPTION", "QUANTITY", "UNIT")
+_REQUIRED_UNLESS_MATNR = ("DESCRIPTION", "UNIT")
 
 #: (field, field that OCI requires with it).
 _REQUIRED_WITH = (("PRICE", "CURRENCY"), ("EXT_CATEGORY_ID", "EXT_SCHEMA_TYPE"))
@@ -48,12 +58,37 @@ class Problem(NamedTuple):
     #: The NEW_ITEM field (or, outside the items, the posted name) at fault, if any.
     field: str | None
     message: str
+    #: The posted name the problem concerns (``NEW_ITEM-PRICE[1]``), also when that name is
+    #: missing from the post (``NEW_ITEM-CURRENCY[1]`` when PRICE came without it); ``None``
+    #: for a problem of the whole basket, such as a gap in the line indexes.
+    name: str | None = None
+    #: The line index the problem concerns, as posted (``0`` for ``NEW_ITEM-UNIT[0]``), if any.
+    line: int | None = None
+
+
+def posted_line(name: str) -> int | None:
+    """The line index a posted name refers to, read leniently: 1 for ``NEW_ITEM-PRICE[1]``,
+    ``NEW_ITEM-LONGTEXT_1:132[]``, ``NEW_ITEM-LONGTEXT[1]`` and ``new_item-price[01]``, 0 for
+    ``NEW_ITEM-PRICE[0]``; ``None`` for a name that is not a NEW_ITEM name at all."""
+    if not (match := _ITEM_LIKE_NAME.fullmatch(name)):
+        return None
+    field, inside = match[1], match[2]
+    if inside.isdigit():
+        return int(inside)
+    if (longtext := _LONGTEXT_LIKE_FIELD.fullmatch(field)) and longtext[1]:
+        return int(longtext[1])
+    return None
 
 
 def basket_problems(
     fields: Iterable[tuple[str, str]], charset: str, limit: Callable[[str], int | None]
 ) -> list[Problem]:
-    """Every OCI rule that the posted ``fields`` break; ``limit`` gives a field's maximum length."""
+    """Every OCI rule that the posted ``fields`` break; ``limit`` gives a field's maximum length.
+
+    Besides lengths, number formats and required fields, UNIT must be a known ISO unit code
+    (:data:`ociflex.oci.units.UNIT_CODES`), CURRENCY an ISO 4217 code and SERVICE ``X`` or
+    empty. Each problem names the posted name it concerns (:attr:`Problem.name`).
+    """
     problems = []
     if codec_for(charset) is None:
         problems.append(Problem(None, f"The charset {charset!r} is unknown"))
@@ -68,10 +103,11 @@ def basket_problems(
             continue
         field, index = key
         if field in lines[index]:
-            problems.append(Problem(field, f"{name} is posted more than once"))
+            problems.append(Problem(field, f"{name} is posted more than once", name, index))
         lines[index][field] = value
         problems += _value_problems(name, field, value, charset)
         problems += _item_problems(name, field, value, limit)
+        problems += _code_problems(name, field, value)
     problems += _index_problems(lines)
     for index, line in sorted(lines.items()):
         problems += _line_problems(index, line)
@@ -80,29 +116,49 @@ def basket_problems(
 
 def _parse_item_name(name: str) -> tuple[str, int] | Problem:
     """(NEW_ITEM field, line index) of a posted name, or what is wrong with the name."""
+    line = posted_line(name)
     if match := _LONGTEXT_ITEM_NAME.fullmatch(name):
         field, index = "LONGTEXT", match[1]
     elif (match := _ITEM_NAME.fullmatch(name)) and match[1] != "LONGTEXT":
         field, index = match[1], match[2]
     else:
-        return Problem(name, f"{name} is not an OCI basket field name")
+        return Problem(name, _name_problem(name, line), name, line)
     if field not in NEW_ITEM_MAX_LENGTHS:
-        return Problem(name, f"{name}: {field} is not an OCI NEW_ITEM field")
+        message = f"{name}: {field} is not an OCI NEW_ITEM field"
+        if close := difflib.get_close_matches(field, list(NEW_ITEM_MAX_LENGTHS), n=1):
+            message += f"; did you mean {close[0]}?"
+        return Problem(name, message, name, line)
     if not _LINE_INDEX.fullmatch(index):
-        return Problem(field, f"{name}: OCI numbers lines from 1, without leading zeros")
+        message = f"{name}: OCI numbers lines from 1, without leading zeros"
+        return Problem(field, message, name, line)
     return field, int(index)
+
+
+def _name_problem(name: str, line: int | None) -> str:
+    message = f"{name} is not an OCI basket field name"
+    match = _ITEM_LIKE_NAME.fullmatch(name)
+    if match and _LONGTEXT_LIKE_FIELD.fullmatch(match[1]):
+        index = line if line is not None else "n"
+        return (
+            f"{message}; long text is posted as NEW_ITEM-LONGTEXT_{index}:132[] (the line "
+            "index in the name, empty brackets)"
+        )
+    if match and name != name.upper() and not isinstance(_parse_item_name(name.upper()), Problem):
+        return f"{message}; names are case-sensitive: {name.upper()}"
+    return message
 
 
 def _value_problems(name: str, field: str, value: str, charset: str) -> list[Problem]:
     problems = []
     codec = codec_for(charset)
     control = _CONTROL_CHAR_BUT_NEWLINE if field == "LONGTEXT" else _CONTROL_CHAR
+    line = posted_line(name)
     if match := control.search(value):
-        problems.append(
-            Problem(field, f"{name} contains the control character U+{ord(match[0]):04X}")
-        )
+        message = f"{name} contains the control character U+{ord(match[0]):04X}"
+        problems.append(Problem(field, message, name, line))
     if codec is not None and (char := first_unencodable(value, codec)) is not None:
-        problems.append(Problem(field, f"{name} contains {char!r}, which {charset} cannot encode"))
+        message = f"{name} contains {char!r}, which {charset} cannot encode"
+        problems.append(Problem(field, message, name, line))
     return problems
 
 
@@ -110,16 +166,37 @@ def _item_problems(
     name: str, field: str, value: str, limit: Callable[[str], int | None]
 ) -> list[Problem]:
     problems = []
+    line = posted_line(name)
     maximum = limit(field)
     if maximum is not None and len(value) > maximum:
-        problems.append(
-            Problem(field, f"{name} is {len(value)} characters long; the limit is {maximum}")
-        )
+        message = f"{name} is {len(value)} characters long; the limit is {maximum}"
+        problems.append(Problem(field, message, name, line))
     if field in _NUMBER_FORMATS and value:
         pattern, description = _NUMBER_FORMATS[field]
         if not pattern.fullmatch(value):
-            problems.append(Problem(field, f"{name} is {value!r}; it must be {description}"))
+            message = f"{name} is {value!r}; it must be {description}"
+            problems.append(Problem(field, message, name, line))
     return problems
+
+
+def _code_problems(name: str, field: str, value: str) -> list[Problem]:
+    """UNIT, CURRENCY and SERVICE hold codes from a fixed list; SAP drops a line it cannot map."""
+    if not value:
+        return []
+    message = None
+    if field == "UNIT" and value not in UNIT_CODES:
+        message = (
+            f"{name} is {value!r}, not an ISO unit code (UN/ECE Recommendation 20) that SAP can map"
+        )
+        if (nearest := nearest_unit(value)) is not None:
+            message += f"; did you mean {nearest} ({UNIT_CODES[nearest]})?"
+    elif field == "CURRENCY" and value not in list_currencies():
+        message = f"{name} is {value!r}, not an ISO 4217 currency code"
+        if value.strip().upper() in list_currencies():
+            message += f"; write it in capitals: {value.strip().upper()}"
+    elif field == "SERVICE" and value != "X":
+        message = f"{name} is {value!r}; it must be X (a service line) or empty"
+    return [Problem(field, message, name, posted_line(name))] if message else []
 
 
 def _index_problems(indexes: Iterable[int]) -> list[Problem]:
@@ -133,14 +210,17 @@ def _index_problems(indexes: Iterable[int]) -> list[Problem]:
 
 
 def _line_problems(index: int, line: Mapping[str, str]) -> list[Problem]:
-    problems = [
-        Problem(field, f"NEW_ITEM-{field}[{index}] is missing or empty; OCI requires it")
-        for field in _REQUIRED
-        if not line.get(field)
-    ]
-    problems += [
-        Problem(required, f"NEW_ITEM-{required}[{index}] is missing; OCI requires it with {field}")
-        for field, required in _REQUIRED_WITH
-        if line.get(field) and not line.get(required)
-    ]
+    problems = []
+    for field in _REQUIRED:
+        if line.get(field) or (field in _REQUIRED_UNLESS_MATNR and line.get("MATNR")):
+            continue
+        name = f"NEW_ITEM-{field}[{index}]"
+        unless = " (or a MATNR)" if field in _REQUIRED_UNLESS_MATNR else ""
+        message = f"{name} is missing or empty; OCI requires it{unless}"
+        problems.append(Problem(field, message, name, index))
+    for field, required in _REQUIRED_WITH:
+        if line.get(field) and not line.get(required):
+            name = f"NEW_ITEM-{required}[{index}]"
+            message = f"{name} is missing; OCI requires it with {field}"
+            problems.append(Problem(required, message, name, index))
     return problems

@@ -3,6 +3,10 @@
 Plain functions over plain data: the web layer hands in the parameter pairs of the query string
 and the body, and gets back a :class:`Punchout` or a :class:`CallupError` that says what is
 wrong and what the ERP administrator should change.
+
+Every call from the ERP carries the company login and a HOOK_URL (:func:`check_access`). A
+call with a ``FUNCTION`` (PROTOCOL.md section 3) is no punch-out session: the web layer sends
+it to :func:`ociflex.oci.functions.read_function_call` instead of :func:`read_callup`.
 """
 
 import codecs
@@ -142,7 +146,7 @@ def _check_login(customer: Customer, params: Params) -> None:
         )
     for name in (login.username_param, login.password_param):
         if len(set(params.values(name))) > 1:
-            raise _duplicate(name)
+            raise duplicate_parameter(name)
     if not login.accepts(username, password):
         raise CallupError(
             403,
@@ -151,7 +155,7 @@ def _check_login(customer: Customer, params: Params) -> None:
         )
 
 
-def _duplicate(name: str) -> CallupError:
+def duplicate_parameter(name: str) -> CallupError:
     return CallupError(
         400,
         N_("The parameter %(name)s was sent more than once with different values."),
@@ -163,7 +167,7 @@ def _duplicate(name: str) -> CallupError:
 def _check_hook_url(customer: Customer, params: Params) -> str:
     for name in SINGLE_VALUED:
         if len(set(params.values(name))) > 1:
-            raise _duplicate(name)
+            raise duplicate_parameter(name)
     hook_url = params.get("HOOK_URL")
     if not hook_url:
         raise CallupError(
@@ -186,7 +190,8 @@ def _check_hook_url(customer: Customer, params: Params) -> str:
     return hook_url
 
 
-def _charset(customer: Customer, params: Params) -> str:
+def read_charset(customer: Customer, params: Params) -> str:
+    """The charset the ERP wants back (HTTP_CONTENT_CHARSET), else the customer's default."""
     requested = params.get("HTTP_CONTENT_CHARSET")
     if not requested:
         return customer.default_charset
@@ -267,24 +272,33 @@ def _read_fields(customer: Customer, params: Params) -> dict[str, str]:
     return values
 
 
-def read_callup(customer: Customer, params: Params) -> Punchout:
-    """Check a call-up for ``customer``; the order of checks puts the login first, so that
-    nobody without it learns anything about the customer's configuration."""
+def check_access(customer: Customer, params: Params) -> str:
+    """The checks every call from the ERP passes, interactive or FUNCTION: the company login
+    first, so that nobody without it learns anything about the customer's configuration, then
+    the HOOK_URL, which is returned."""
     _check_login(customer, params)
-    hook_url = _check_hook_url(customer, params)
-    function = params.get("FUNCTION")
-    if function:
-        raise CallupError(
-            400,
-            N_("The OCI function %(function)s is not offered by this catalogue."),
-            N_("Ask your ERP administrator to call the catalogue without FUNCTION."),
-            function=function,
-        )
+    return _check_hook_url(customer, params)
+
+
+def requested_function(params: Params) -> str | None:
+    """The ``FUNCTION`` of a call as sent, or None for an interactive call-up."""
+    return (params.get("FUNCTION") or "").strip() or None
+
+
+def read_callup(customer: Customer, params: Params) -> Punchout:
+    """Check an interactive call-up for ``customer``: access first, then the user's fields.
+
+    A call with a ``FUNCTION`` is no punch-out session and may lack the user's fields: pass it
+    to :func:`ociflex.oci.functions.read_function_call`; here it is a ValueError (after the
+    access checks, which apply to every call)."""
+    hook_url = check_access(customer, params)
+    if requested_function(params) is not None:
+        raise ValueError("a FUNCTION call: read it with ociflex.oci.functions.read_function_call")
     return Punchout(
         customer_id=customer.id,
         hook_url=hook_url,
         target=frame_target(params),
-        charset=_charset(customer, params),
+        charset=read_charset(customer, params),
         ok_code=params.get("~OkCode"),
         caller=params.get("~CALLER"),
         oci_version=params.get("OCI_VERSION"),

@@ -2,27 +2,33 @@
 
 SAP gives no answer when it drops a basket line, so whatever can be checked before a booking
 is checked here, when the file is loaded: field names, placeholders, fixed texts that are
-longer than the NEW_ITEM field takes, unit and currency codes.
+longer than the NEW_ITEM field takes, templates whose filled-in value can be, unit and
+currency codes.
 """
 
 import difflib
-import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
+from functools import cache
 
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_territory_currencies, list_currencies
 
 from ociflex.customers.checks import Checker, unknown_key
-from ociflex.customers.model import BUILTIN_PLACEHOLDERS, PLACEHOLDER, Field
+from ociflex.customers.model import BUILTIN_PLACEHOLDERS, PLACEHOLDER, Field, Vehicle
 from ociflex.customers.yaml_nodes import key_path
 from ociflex.oci.limits import COMPUTED_FIELDS, MAPPABLE_FIELDS, NEW_ITEM_MAX_LENGTHS
+from ociflex.oci.units import UNIT_CODES, nearest_code, nearest_unit
 
 #: NEW_ITEM field -> limit, after a customer's ``max_lengths`` (``None``: unlimited).
 Limits = Mapping[str, int | None]
 
 #: What a basket without ``unit`` or ``currency`` sends.
 DEFAULTS = {"UNIT": "DAY", "CURRENCY": "EUR"}
-UNIT = re.compile(r"^[A-Z0-9]{1,3}$")
+#: NEW_ITEM fields whose value is a code, never a template.
+CODES = ("UNIT", "CURRENCY", "SERVICE")
+#: ``{reference}`` is ``FF-`` and the request number in 6 digits, until request 999999.
+REFERENCE_LENGTH = 9
 _BASKET_KEYS = sorted(name.lower() for name in MAPPABLE_FIELDS)
 _LIMITED = {name.lower(): name for name, limit in NEW_ITEM_MAX_LENGTHS.items() if limit}
 
@@ -59,7 +65,7 @@ def read_basket(
         template = check.text(item, path)
         if new_item is None or template is None:
             continue
-        if new_item in ("UNIT", "CURRENCY", "SERVICE"):
+        if new_item in CODES:
             _check_code(check, new_item, template, path)
         else:
             _check_template(check, template, path, field_names, new_item, limits[new_item])
@@ -100,19 +106,45 @@ def _new_item(check: Checker, key: str, path: str) -> str | None:
 
 
 def _check_code(check: Checker, new_item: str, value: str, path: str) -> None:
-    if new_item == "UNIT" and not UNIT.match(value):
-        check.report(
-            path,
-            f"{value!r} is not an ISO unit code: 1 to 3 capital letters or digits that the "
-            "buyer's SAP has mapped, such as DAY, HUR or C62",
-        )
+    if new_item == "UNIT" and value not in UNIT_CODES:
+        check.report(path, _unit_problem(value))
     elif new_item == "CURRENCY" and value not in list_currencies():
-        check.report(
-            path,
-            f"{value!r} is not an ISO 4217 currency code; use three capital letters like EUR",
-        )
+        check.report(path, _currency_problem(value))
     elif new_item == "SERVICE" and value not in ("", "X"):
         check.report(path, f"{value!r} is not possible: use X for a service line, or ''")
+
+
+def _unit_problem(value: str) -> str:
+    if value.strip().upper() in UNIT_CODES:
+        return f"{value!r} is not an ISO unit code; write it in capitals: {value.strip().upper()}"
+    nearest = nearest_unit(value)
+    what = f"{value!r} is not an ISO unit code (UN/ECE Recommendation 20) that ociflex knows"
+    if nearest is not None:
+        return f"{what}; did you mean {nearest} ({UNIT_CODES[nearest]})?"
+    return (
+        f"{what}; use one that the buyer's SAP has mapped, such as DAY, HUR, WEE, MON or C62 "
+        "(all known codes are listed in docs/customer-config.md)"
+    )
+
+
+@cache
+def _currencies_in_use() -> frozenset[str]:
+    """The currencies that are legal tender somewhere today, preferred as suggestions."""
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory)
+    )
+
+
+def _currency_problem(value: str) -> str:
+    currencies = list_currencies()
+    what = f"{value!r} is not an ISO 4217 currency code"
+    if value.strip().upper() in currencies:
+        return f"{what}; write it in capitals: {value.strip().upper()}"
+    if nearest := nearest_code(value, currencies, _currencies_in_use()):
+        return f"{what}; did you mean {nearest}?"
+    return f"{what}; use three capital letters like EUR"
 
 
 def _check_template(
@@ -143,3 +175,89 @@ def _check_template(
             f"{what} is {len(fixed)} characters, but NEW_ITEM-{new_item} takes at most {limit}; "
             f"shorten it, or raise max_lengths.{new_item.lower()} if this buyer accepts more",
         )
+
+
+def check_value_lengths(
+    check: Checker,
+    basket: Mapping[str, str],
+    limits: Limits,
+    fields: Mapping[str, Field],
+    offer: tuple[Collection[Vehicle], Collection[str], int | None],
+) -> None:
+    """Report each template whose filled-in value can be longer than its NEW_ITEM field.
+
+    ``fields`` are the fields after :func:`limit_fields_by_basket`: a template that is exactly
+    ``{field}`` has lowered that field's ``max_length`` and always fits. ``offer`` is the
+    vehicles, locations and ``max_days``, which bound the built-in placeholders.
+    """
+    longest = _placeholder_lengths(fields, *offer)
+    for new_item, template in basket.items():
+        limit = limits[new_item]
+        names = PLACEHOLDER.findall(template)
+        fixed = PLACEHOLDER.sub("", template)
+        exact_field = PLACEHOLDER.fullmatch(template) and names[0] in fields
+        if (
+            new_item in CODES
+            or limit is None
+            or not names
+            or exact_field
+            or any(name not in longest for name in names)
+            or "{" in fixed
+            or "}" in fixed
+            or len(fixed) > limit
+        ):
+            continue  # nothing to fill in, or fits by construction, or already reported
+        total = len(fixed) + sum(longest[name][0] for name in names)
+        if total > limit:
+            check.report(
+                key_path("basket", new_item.lower()),
+                _overflow(new_item, limit, total, fixed, names, longest),
+            )
+
+
+def _placeholder_lengths(
+    fields: Mapping[str, Field],
+    vehicles: Collection[Vehicle],
+    locations: Collection[str],
+    max_days: int | None,
+) -> dict[str, tuple[int, str]]:
+    """Placeholder -> (longest value, where that bound comes from)."""
+    days = max_days or 365
+    return {name: (field.max_length, "its max_length") for name, field in fields.items()} | {
+        "vehicle_code": (
+            max((len(v.code) for v in vehicles), default=0),
+            "the longest vehicle code",
+        ),
+        "reference": (REFERENCE_LENGTH, "FF- and 6 digits"),
+        "start": (10, "YYYY-MM-DD"),
+        "end": (10, "YYYY-MM-DD"),
+        "days": (len(str(days)), f"max_days {days}"),
+        "location": (max(map(len, locations), default=0), "the longest location"),
+    }
+
+
+def _overflow(
+    new_item: str,
+    limit: int,
+    total: int,
+    fixed: str,
+    names: list[str],
+    longest: Mapping[str, tuple[int, str]],
+) -> str:
+    parts = [f"fixed text {len(fixed)}"] if fixed else []
+    parts += [f"{{{name}}} {longest[name][0]} ({longest[name][1]})" for name in names]
+    fixes = [
+        f"lower fields.{name}.max_length"
+        for name in dict.fromkeys(names)
+        if name not in BUILTIN_PLACEHOLDERS
+    ]
+    if "vehicle_code" in names:
+        fixes.append("shorten the vehicle codes")
+    if "location" in names:
+        fixes.append("shorten the locations")
+    fixes.append("take text or a placeholder out of the template")
+    return (
+        f"the filled-in value can be too long: {' + '.join(parts)} = {total} characters, but "
+        f"NEW_ITEM-{new_item} takes at most {limit}; {', '.join(fixes)}, or raise "
+        f"max_lengths.{new_item.lower()} if this buyer accepts more"
+    )
