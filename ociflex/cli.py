@@ -6,12 +6,19 @@ from flask.cli import AppGroup
 
 from ociflex import migrate
 from ociflex.customers.cli import customers_cli
+from ociflex.db import session_for
 from ociflex.mail.cli import outbox_cli
 from ociflex.ops.cli import operator_cli
+from ociflex.settings import MAX_TRANSFER_RETENTION_DAYS
+from ociflex.transfers import prune, retention_cutoff
 
 ociflex_cli = AppGroup("ociflex", help="Manage the ociflex punch-out service.")
 db_cli = AppGroup("db", help="The database schema.")
+transfers_cli = AppGroup(
+    "transfers", help="The transfer log of call-ups and baskets (/ops/transfers)."
+)
 ociflex_cli.add_command(db_cli)
+ociflex_cli.add_command(transfers_cli)
 ociflex_cli.add_command(outbox_cli)
 ociflex_cli.add_command(operator_cli)
 ociflex_cli.add_command(customers_cli)
@@ -23,6 +30,24 @@ def db_upgrade(revision: str) -> None:
     """Bring the database schema up to REVISION (default: the newest)."""
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database schema is at {revision}")
+
+
+@transfers_cli.command("prune")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1, max=MAX_TRANSFER_RETENTION_DAYS),
+    default=None,
+    help="Keep this many days instead of OCIFLEX_TRANSFER_RETENTION_DAYS.",
+)
+def transfers_prune(days: int | None) -> None:
+    """Delete transfer-log entries older than the retention period (run it daily)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    days = days or app.config["OCIFLEX_TRANSFER_RETENTION_DAYS"]
+    cutoff = retention_cutoff(days)
+    with session_for(app) as session:
+        deleted = prune(session, cutoff)
+    when = cutoff.isoformat(timespec="seconds")
+    click.echo(f"deleted {deleted} transfer log entries older than {days} days (before {when})")
 
 
 def init_app(app: Flask) -> None:

@@ -14,6 +14,9 @@ ENVIRONMENTS = ("development", "testing", "production")
 #: server-side session record both end then (see ociflex/ops/sessions.py).
 OPS_SESSION_MAX_AGE = timedelta(hours=12)
 
+#: The transfer log keeps personal data: never longer than ten years, whatever is set.
+MAX_TRANSFER_RETENTION_DAYS = 3650
+
 
 class SettingsError(RuntimeError):
     """The environment does not describe a service that can safely start."""
@@ -146,6 +149,12 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
     fallbacks = [k for k in environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
     customers_dir = Path(environ.get("OCIFLEX_CUSTOMERS_DIR", "config/customers"))
     dev_tools = environ.get("OCIFLEX_DEV_TOOLS", "1" if env == "development" else "0") == "1"
+    retention_days = _int(environ, "OCIFLEX_TRANSFER_RETENTION_DAYS", 90)
+    if not 1 <= retention_days <= MAX_TRANSFER_RETENTION_DAYS:
+        raise SettingsError(
+            "OCIFLEX_TRANSFER_RETENTION_DAYS must be between 1 and "
+            f"{MAX_TRANSFER_RETENTION_DAYS}, not {retention_days}"
+        )
     idle_minutes = _int(environ, "OCIFLEX_OPS_IDLE_MINUTES", 30)
     max_minutes = int(OPS_SESSION_MAX_AGE.total_seconds() // 60)
     if not 1 <= idle_minutes <= max_minutes:
@@ -162,6 +171,8 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
         # An employee may keep the booking form open for a while inside the ERP.
         "OCIFLEX_PUNCHOUT_MAX_AGE": _int(environ, "OCIFLEX_PUNCHOUT_MAX_AGE", 4 * 3600),
         "MAX_CONTENT_LENGTH": _int(environ, "OCIFLEX_MAX_CONTENT_LENGTH", 64 * 1024),
+        # The transfer log holds personal data: entries older than this are pruned.
+        "OCIFLEX_TRANSFER_RETENTION_DAYS": retention_days,
         # Operators are logged out after this many minutes without a request.
         "OCIFLEX_OPS_IDLE_MINUTES": idle_minutes,
         # Flask's session cookie is used only by the operations pages under /ops/ (the

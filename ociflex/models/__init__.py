@@ -12,10 +12,13 @@ from ociflex.models.requests import (
     parse_reference,
     search_key,
 )
+from ociflex.models.transfers import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer
 
 __all__ = [
     "OUTBOX_STATUSES",
     "STATUSES",
+    "TRANSFER_KINDS",
+    "TRANSFER_OUTCOMES",
     "Base",
     "LoginAttempt",
     "Operator",
@@ -24,6 +27,7 @@ __all__ = [
     "RentalRequest",
     "RequestEvent",
     "StatusCount",
+    "Transfer",
     "UtcDateTime",
     "format_reference",
     "parse_reference",

@@ -42,3 +42,7 @@ from ociflex.ops import inbox  # noqa: E402,F401
 # isort: split
 # The workflow actions (ops.request_action) and the forms of templates/ops/_actions.html:
 from ociflex.ops import actions  # noqa: E402,F401
+
+# isort: split
+# The transfer log of call-ups and baskets (ops.transfers, ops.transfer_detail):
+from ociflex.ops import transfers  # noqa: E402,F401

@@ -62,6 +62,7 @@ from ociflex.models import (
     RentalRequest,
     RequestEvent,
     StatusCount,
+    Transfer,
     format_reference,
     parse_reference,
     search_key,
@@ -660,9 +661,17 @@ def request_detail(request_id: int) -> ResponseReturnValue:
             .order_by(OutboxMessage.id)
         )
     )
+    # Where the transfer log tells this punch-out's story: its first entry (the call-up).
+    transfer_id = session.scalar(
+        select(Transfer.id)
+        .where(Transfer.punchout_id == rental.punchout_id)
+        .order_by(Transfer.id)
+        .limit(1)
+    )
     return render_template(
         "ops/request.html",
         rental=rental,
+        transfer_id=transfer_id,
         customer=customer,
         customer_name=customer.name if customer is not None else rental.customer_id,
         status_label=status_label,

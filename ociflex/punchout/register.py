@@ -12,7 +12,7 @@ from ociflex.db import begin_write
 from ociflex.history import move_count, record_event
 from ociflex.mail.compose import new_request_notification
 from ociflex.mail.outbox import enqueue
-from ociflex.models import RentalRequest, search_key
+from ociflex.models import RentalRequest, Transfer, search_key
 from ociflex.oci.basket import Basket, Booking, build_basket
 from ociflex.oci.callup import Punchout
 
@@ -32,6 +32,24 @@ def _existing(session: Session, punchout: Punchout) -> Registration | None:
     return Registration(found, Basket.from_json(found.basket), created=False)
 
 
+def _record_basket(session: Session, transfer: Transfer | None, registration: Registration) -> None:
+    """Complete the transfer log's entry of the basket sent and add it to the transaction."""
+    if transfer is None:
+        return
+    transfer.outcome = "sent" if registration.created else "resent"
+    transfer.request_id = registration.request.id
+    transfer.basket = registration.basket.to_json()
+    session.add(transfer)
+
+
+def _resend(session: Session, existing: Registration, transfer: Transfer | None) -> Registration:
+    """The registration of a double submit, with the basket sent again in the transfer log."""
+    if transfer is not None:
+        _record_basket(session, transfer, existing)
+        session.commit()
+    return existing
+
+
 def register_request(
     session: Session,
     customer: Customer,
@@ -39,18 +57,22 @@ def register_request(
     booking: Booking,
     gettext: Callable[[str], str],
     notify: str | None = None,
+    transfer: Transfer | None = None,
 ) -> Registration:
     """Store the request and its basket in one transaction, once per punch-out.
 
     The basket carries the request's reference, so the row is flushed first to get its id; a
     :class:`~ociflex.oci.basket.BasketError` rolls everything back, leaving nothing stored.
     With ``notify`` (operations' address) an e-mail about the new request is queued in the
-    same transaction.
+    same transaction. With ``transfer`` (an entry made by
+    :func:`ociflex.transfers.transfer_entry`) the basket is recorded in the transfer log in
+    the same transaction too: its outcome (``sent``; ``resent`` for a double submit), request
+    and basket are filled in here.
     """
     begin_write(session)
     existing = _existing(session, punchout)
     if existing is not None:
-        return existing
+        return _resend(session, existing, transfer)
     vehicle = booking.vehicle
     row = RentalRequest(
         punchout_id=punchout.id,
@@ -94,15 +116,19 @@ def register_request(
         move_count(session, customer.id, None, row.status)
         if notify:
             enqueue(session, new_request_notification(row, notify, customer), row)
+        registration = Registration(row, basket, created=True)
+        _record_basket(session, transfer, registration)
         session.commit()
     except IntegrityError:
         # The same form submitted twice at once: the other submit stored it first.
         session.rollback()
+        begin_write(session)
         existing = _existing(session, punchout)
         if existing is None:
+            session.rollback()
             raise
-        return existing
+        return _resend(session, existing, transfer)
     except BaseException:
         session.rollback()
         raise
-    return Registration(row, basket, created=True)
+    return registration

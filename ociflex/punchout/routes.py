@@ -1,5 +1,10 @@
 """The employee's side: call-up, booking form, and the basket back to the ERP; and the ERP's
-FUNCTION calls (DETAIL, VALIDATE, searches), answered on the call-up's URL."""
+FUNCTION calls (DETAIL, VALIDATE, searches), answered on the call-up's URL.
+
+Each of them is written to the transfer log (:mod:`ociflex.transfers`), accepted or rejected,
+without the password: a basket in the transaction that registers its request, the rest in a
+short transaction of its own, whose failure never keeps the ERP from its answer.
+"""
 
 import logging
 from collections.abc import Callable
@@ -15,7 +20,7 @@ from ociflex.customers.registry import customers
 from ociflex.db import get_session
 from ociflex.oci.basket import Basket, BasketError, Booking
 from ociflex.oci.callup import CallupError, Params, Punchout, read_callup, requested_function
-from ociflex.oci.form_encoding import LEGACY_CHARSET, FormEncodingError, decode_form
+from ociflex.oci.form_encoding import LEGACY_CHARSET, MAX_FIELDS, FormEncodingError, decode_form
 from ociflex.oci.functions import (
     Function,
     FunctionCall,
@@ -30,6 +35,7 @@ from ociflex.punchout.forms import BookingForm, booking_form_class, today
 from ociflex.punchout.register import register_request
 from ociflex.punchout.token import PunchoutTokens, TokenError, TokenExpired
 from ociflex.text import N_
+from ociflex.transfers import record_transfer, transfer_entry
 
 bp = Blueprint("punchout", __name__, url_prefix="/oci")
 log = logging.getLogger(__name__)
@@ -47,10 +53,54 @@ def _tokens() -> PunchoutTokens:
     return current_app.extensions["ociflex.tokens"]
 
 
-def _customer(customer_id: str) -> Customer:
+#: The reason the transfer log gives for a customer id that no customer file serves.
+UNKNOWN_CUSTOMER = "unknown customer: no customer file with this id is served"
+
+
+def _record(
+    kind: str,
+    outcome: str,
+    status: int,
+    customer_id: str,
+    customer: Customer | None,
+    parameters: Params | None = None,
+    **fields: object,
+) -> None:
+    """Write an entry of the transfer log in a transaction of its own (never failing)."""
+    record_transfer(
+        kind=kind,
+        outcome=outcome,
+        status=status,
+        customer_id=customer_id,
+        customer=customer,
+        parameters=parameters.pairs if parameters is not None else (),
+        method=request.method,
+        client_address=request.remote_addr,
+        **fields,
+    )
+
+
+def _customer(customer_id: str, kind: str) -> Customer:
+    """The served customer ``customer_id``; else 404, recorded in the transfer log as a
+    rejected ``kind`` (``callup`` or ``booking``)."""
     customer = customers().get(customer_id)
     if customer is None:
         log.warning("call-up for unknown or unserved customer %r", customer_id[:64])
+        try:
+            exclude = ("punchout",) if kind == "booking" else ()
+            parameters = _received_params(LEGACY_CHARSET, exclude)
+        except FormEncodingError:
+            parameters = None
+        _record(
+            kind,
+            "rejected",
+            404,
+            customer_id,
+            None,
+            parameters,
+            reason=UNKNOWN_CUSTOMER,
+            hook_url=parameters.get("HOOK_URL") if parameters is not None else None,
+        )
         abort(404)
     g.language = customer.language
     g.frame_ancestors = customer.frame_ancestors
@@ -86,24 +136,39 @@ def _address_bar() -> dict[str, str | None]:
     return {"clean_url": None}
 
 
+def _received_params(legacy: str, exclude: tuple[str, ...] = ()) -> Params:
+    """Query string and body, each decoded as UTF-8 or else in ``legacy``, without the
+    parameters named in ``exclude``; FormEncodingError when there are too many."""
+    query, _ = decode_form(request.query_string, legacy)
+    if request.mimetype == "application/x-www-form-urlencoded":
+        body, _ = decode_form(request.get_data(cache=True), legacy)
+    else:
+        body = list(request.form.items(multi=True))
+    params = Params.merge(query, body)
+    return Params(params.without(*exclude)) if exclude else params
+
+
 def _callup_params(customer: Customer) -> Params:
     """Query string and body, each decoded in the charset the ERP's page used."""
     charset = customer.default_charset
     legacy = LEGACY_CHARSET if "utf" in charset.lower() else charset
     try:
-        query, _ = decode_form(request.query_string, legacy)
-        if request.mimetype == "application/x-www-form-urlencoded":
-            body, _ = decode_form(request.get_data(cache=True), legacy)
-        else:
-            body = list(request.form.items(multi=True))
+        return _received_params(legacy)
     except FormEncodingError:
+        _record(
+            "callup",
+            "rejected",
+            400,
+            customer.id,
+            customer,
+            reason=f"the call-up has more than {MAX_FIELDS} parameters",
+        )
         abort(400)
-    return Params.merge(query, body)
 
 
 @bp.route("/<customer_id>", methods=["GET", "POST"])
 def callup(customer_id: str) -> tuple[str, int]:
-    customer = _customer(customer_id)
+    customer = _customer(customer_id, "callup")
     params = _callup_params(customer)
     if requested_function(params) is not None:
         return _function_call(customer, params)
@@ -113,7 +178,27 @@ def callup(customer_id: str) -> tuple[str, int]:
         log.warning(
             "call-up rejected: customer=%s status=%s reason=%s", customer.id, error.status, error
         )
+        _record(
+            "callup",
+            "rejected",
+            error.status,
+            customer.id,
+            customer,
+            params,
+            reason=str(error),
+            hook_url=params.get("HOOK_URL"),
+        )
         return _error_page(error.status, error.message, error.fix, **error.params)
+    _record(
+        "callup",
+        "accepted",
+        200,
+        customer.id,
+        customer,
+        params,
+        punchout_id=punchout.id,
+        hook_url=punchout.hook_url,
+    )
     log.info(
         "call-up accepted: customer=%s punchout=%s method=%s hook=%s target=%s charset=%s",
         customer.id,
@@ -163,20 +248,32 @@ def _vehicle_view(
 
 def _function_call(customer: Customer, params: Params) -> tuple[str, int]:
     """Check a FUNCTION call as a call-up (login, HOOK_URL) and answer it; see
-    :mod:`ociflex.oci.functions` for what each function answers."""
+    :mod:`ociflex.oci.functions` for what each function answers. The transfer log gets the
+    call with the answer's status and what it answered (see :func:`_log_function`)."""
+    function = shown(requested_function(params) or "")
     try:
         call = read_function_call(customer, params)
     except CallupError as error:
         log.warning(
             "function call rejected: customer=%s function=%s status=%s reason=%s",
             customer.id,
-            shown(requested_function(params) or ""),
+            function,
             error.status,
             error,
         )
+        _record(
+            "function",
+            "rejected",
+            error.status,
+            customer.id,
+            customer,
+            params,
+            reason=f"{function}: {error}",
+            hook_url=params.get("HOOK_URL"),
+        )
         return _error_page(error.status, error.message, error.fix, **error.params)
     try:
-        return _ANSWERS[call.function](customer, call)
+        page, status = _ANSWERS[call.function](customer, call)
     except BasketError as error:
         log.error(
             "function call failed: customer=%s function=%s problems=%s",
@@ -184,12 +281,35 @@ def _function_call(customer: Customer, params: Params) -> tuple[str, int]:
             call.function,
             error.problems,
         )
+        _record(
+            "function",
+            "rejected",
+            500,
+            customer.id,
+            customer,
+            params,
+            reason=f"{call.function}: basket refused: {'; '.join(error.problems)}",
+            hook_url=call.hook_url,
+        )
         return _error_page(
             500,
             N_("The catalogue cannot answer your purchasing system: %(problem)s"),
             N_("Please contact Euromobil; the configuration needs a fix."),
             problem="; ".join(error.problems),
         )
+    answer = g.pop("function_answer", "")
+    reason = f"{call.function}: {answer}" if answer else str(call.function)
+    _record(
+        "function",
+        "accepted",
+        status,
+        customer.id,
+        customer,
+        params,
+        reason=reason,
+        hook_url=call.hook_url,
+    )
+    return page, status
 
 
 def _log_function(customer: Customer, call: FunctionCall, outcome: str, *args: object) -> None:
@@ -201,6 +321,8 @@ def _log_function(customer: Customer, call: FunctionCall, outcome: str, *args: o
         origin_of(call.hook_url) or call.hook_url,
         *args,
     )
+    # What was answered, for the transfer log's entry of this call (see _function_call).
+    g.function_answer = outcome % args
 
 
 def _detail(customer: Customer, call: FunctionCall) -> tuple[str, int]:
@@ -271,8 +393,25 @@ _ANSWERS: dict[Function, Callable[[Customer, FunctionCall], tuple[str, int]]] = 
 # --- Booking ------------------------------------------------------------------------------------
 
 
-def _refuse_booking(customer: Customer, reason: str, message: str) -> NoReturn:
+def _booking_params() -> Params:
+    """The booking form as posted, without its token (opaque, and long), for the log."""
+    return Params(tuple((k, v) for k, v in request.form.items(multi=True) if k != "punchout"))
+
+
+def _refuse_booking(
+    customer: Customer, reason: str, message: str, punchout_id: str | None = None
+) -> NoReturn:
     log.warning("booking refused: customer=%s reason=%s", customer.id, reason)
+    _record(
+        "booking",
+        "rejected",
+        400,
+        customer.id,
+        customer,
+        _booking_params(),
+        reason=reason,
+        punchout_id=punchout_id,
+    )
     fix = N_("Nothing was booked. Start again from your purchasing system.")
     abort(make_response(_error_page(400, message, fix)))
 
@@ -280,8 +419,13 @@ def _refuse_booking(customer: Customer, reason: str, message: str) -> NoReturn:
 def _punchout_from_form(customer: Customer) -> Punchout:
     try:
         punchout = _tokens().loads(request.form.get("punchout", ""))
-    except TokenExpired:
-        _refuse_booking(customer, "expired token", N_("This booking form has expired."))
+    except TokenExpired as expired:
+        _refuse_booking(
+            customer,
+            "expired token",
+            N_("This booking form has expired."),
+            punchout_id=expired.punchout_id,
+        )
     except TokenError:
         punchout = None
     if punchout is None or punchout.customer_id != customer.id:
@@ -309,7 +453,7 @@ def _booking(customer: Customer, punchout: Punchout, form: BookingForm) -> Booki
 
 @bp.post("/<customer_id>/book")
 def book(customer_id: str) -> tuple[str, int]:
-    customer = _customer(customer_id)
+    customer = _customer(customer_id, "booking")
     punchout = _punchout_from_form(customer)
     form = booking_form_class(customer)(formdata=request.form)
     if not form.validate():
@@ -322,9 +466,31 @@ def book(customer_id: str) -> tuple[str, int]:
             _booking(customer, punchout, form),
             gettext,
             notify=current_app.config["OCIFLEX_OPS_EMAIL"],
+            transfer=transfer_entry(
+                kind="basket",
+                outcome="sent",
+                status=200,
+                customer_id=customer.id,
+                customer=customer,
+                method=request.method,
+                punchout_id=punchout.id,
+                hook_url=punchout.hook_url,
+                client_address=request.remote_addr,
+            ),
         )
     except BasketError as error:
         log.error("basket refused: customer=%s problems=%s", customer.id, error.problems)
+        _record(
+            "booking",
+            "rejected",
+            500,
+            customer.id,
+            customer,
+            _booking_params(),
+            reason=f"basket refused: {'; '.join(error.problems)}",
+            punchout_id=punchout.id,
+            hook_url=punchout.hook_url,
+        )
         return _error_page(
             500,
             N_("Your request cannot be sent to your purchasing system: %(problem)s"),

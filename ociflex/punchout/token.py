@@ -9,7 +9,7 @@ token is also the booking form's CSRF protection: only a page we rendered can ca
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadPayload, BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ociflex.oci.callup import Punchout
 
@@ -24,6 +24,11 @@ class TokenError(Exception):
 
 class TokenExpired(TokenError):
     """The token is genuine but older than the allowed age."""
+
+    def __init__(self, punchout_id: str | None = None) -> None:
+        super().__init__()
+        #: The punch-out the token was made for (its signature is genuine), for the log.
+        self.punchout_id = punchout_id
 
 
 class PunchoutTokens:
@@ -42,7 +47,7 @@ class PunchoutTokens:
             # itsdangerous counts a token from the future as expired; with several servers
             # whose clocks differ a little, a token just signed elsewhere is one.
             if not _from_a_clock_slightly_ahead(expired.date_signed):
-                raise TokenExpired from None
+                raise TokenExpired(self._punchout_id(expired.payload)) from None
             data = self._serializer.load_payload(expired.payload)
         except BadSignature:
             raise TokenError from None
@@ -50,6 +55,15 @@ class PunchoutTokens:
             return Punchout.from_json(data)
         except (KeyError, TypeError, ValueError):
             raise TokenError from None
+
+    def _punchout_id(self, payload: bytes) -> str | None:
+        """The punch-out id in the payload of a genuine (expired) token, if it has one."""
+        try:
+            data = self._serializer.load_payload(payload)
+        except BadPayload:
+            return None
+        punchout_id = data.get("id") if isinstance(data, dict) else None
+        return punchout_id if isinstance(punchout_id, str) else None
 
 
 def _from_a_clock_slightly_ahead(date_signed: datetime | None) -> bool:

@@ -1,0 +1,60 @@
+"""The transfer log: every call from the ERP and every basket sent back, for diagnosing a
+punch-out from ociflex alone. ``ociflex/transfers.py`` writes and prunes it (entries hold
+personal data), ``ociflex/ops/transfers.py`` shows it to operators."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ociflex.models.base import Base, UtcDateTime, utcnow
+
+#: callup: an interactive call-up; function: a FUNCTION call (DETAIL, VALIDATE, ...);
+#: booking: a booking form that was refused; basket: a basket posted back to HOOK_URL.
+TRANSFER_KINDS = ("callup", "function", "booking", "basket")
+#: accepted / rejected: a call from the ERP or a booking; sent: a basket for a new request;
+#: resent: the same basket again, for a double submit.
+TRANSFER_OUTCOMES = ("accepted", "rejected", "sent", "resent")
+
+
+class Transfer(Base):
+    """One call from the ERP, or one basket sent to it. Never holds the company password.
+
+    The list pages read newest first, by customer and outcome: each filter has an index ending
+    in ``id``; ``at`` is indexed for pruning, ``punchout_id`` for the whole story of a punch-out.
+    """
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        Index("ix_transfers_customer_id_id", "customer_id", "id"),
+        Index("ix_transfers_customer_outcome_id", "customer_id", "outcome", "id"),
+        Index("ix_transfers_outcome_id", "outcome", "id"),
+        Index("ix_transfers_at", "at"),
+        Index("ix_transfers_punchout_id", "punchout_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The customer id as requested, also when no such customer is served (cut to 64).
+    customer_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(10))
+    #: The HTTP status of ociflex's answer.
+    status: Mapped[int] = mapped_column(Integer)
+    #: Why it was rejected (the English text of the error), or what a FUNCTION call answered.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    method: Mapped[str] = mapped_column(String(10))
+    #: The punch-out session: links a call-up to its basket.
+    punchout_id: Mapped[str | None] = mapped_column(String(64))
+    #: The request a basket was sent for.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("rental_requests.id"))
+    #: ``scheme://host[:port]`` of the HOOK_URL (its query string may hold ERP session ids).
+    hook_origin: Mapped[str | None] = mapped_column(String(255))
+    #: [name, value] pairs as received, without the password; capped in number and length.
+    parameters: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    #: How many parameters were received (more than ``parameters`` holds when capped).
+    parameter_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: For a basket: exactly as posted to HOOK_URL (action, target, charset, fields).
+    basket: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    client_address: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,242 @@
+"""The transfer log for operators: ``GET /ops/transfers`` (``ops.transfers``) lists every call
+from the ERP and every basket sent, newest first; ``GET /ops/transfers/<id>``
+(``ops.transfer_detail``) shows one entry with all its parameters, its basket, and the other
+entries of the same punch-out: the call-up and its basket side by side.
+
+The list is filtered by ``customer``, ``outcome`` and ``kind`` and pages by keyset like the
+inbox (``before=<id>``: the next, older page), 50 to a page. A customer's entries, a customer's
+entries of one outcome, and the entries of one outcome are each read from an index ending in
+``id`` (see :class:`ociflex.models.Transfer`). An invalid filter is left out with a message.
+The log never holds the company password (:mod:`ociflex.transfers`); the pages hide any
+parameter named as one all the same.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flask import render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, defer
+
+from ociflex.customers.registry import customers
+from ociflex.db import get_session
+from ociflex.models import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer, format_reference
+from ociflex.ops import bp
+from ociflex.ops.auth import login_required
+from ociflex.ops.inbox import (
+    CUSTOMER_MAX_LENGTH,
+    MAX_ID,
+    _cursor,
+    _plain,
+    _with_current,
+    hidden_params,
+)
+from ociflex.text import N_
+
+PAGE_SIZE = 50
+#: The most entries of one punch-out a detail page shows (a double submit repeated...).
+STORY_LIMIT = 100
+
+KIND_LABELS = {
+    "callup": N_("Call-up"),
+    "function": N_("FUNCTION call"),
+    "booking": N_("Booking"),
+    "basket": N_("Basket"),
+}
+OUTCOME_LABELS = {
+    "accepted": N_("Accepted"),
+    "rejected": N_("Rejected"),
+    "sent": N_("Sent"),
+    "resent": N_("Sent again"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return gettext(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+
+
+def outcome_label(outcome: str) -> str:
+    return gettext(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome
+
+
+def customer_name(customer_id: str) -> str:
+    customer = customers().get(customer_id)
+    return customer.name if customer is not None else customer_id
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferFilters:
+    customer: str | None = None
+    outcome: str | None = None
+    kind: str | None = None
+
+    def args(self) -> dict[str, str]:
+        """The filters as query parameters (for links that keep them)."""
+        args = {"customer": self.customer, "outcome": self.outcome, "kind": self.kind}
+        return {name: value for name, value in args.items() if value}
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.customer:
+            conditions.append(Transfer.customer_id == self.customer)
+        if self.outcome:
+            conditions.append(Transfer.outcome == self.outcome)
+        if self.kind:
+            conditions.append(Transfer.kind == self.kind)
+        return conditions
+
+
+@dataclass
+class TransferQuery:
+    filters: TransferFilters
+    #: The parameters as entered (the customer is shown in the form again).
+    entered: dict[str, str]
+    problems: dict[str, str] = field(default_factory=dict)
+    before: int | None = None
+
+
+def read_query(args: Mapping[str, str]) -> TransferQuery:
+    """The filters and the page of a transfer-log address; an invalid one is left out."""
+    raw = {
+        name: (args.get(name) or "").strip() for name in ("customer", "outcome", "kind", "before")
+    }
+    problems: dict[str, str] = {}
+    customer = raw["customer"] or None
+    if customer is not None and not _plain(customer, CUSTOMER_MAX_LENGTH):
+        problems["customer"] = gettext(
+            "This is no customer id; the entries of all customers are shown."
+        )
+        customer = None
+    outcome = raw["outcome"] or None
+    if outcome is not None and outcome not in TRANSFER_OUTCOMES:
+        problems["outcome"] = gettext("There is no such outcome; all outcomes are shown.")
+        outcome = None
+    kind = raw["kind"] or None
+    if kind is not None and kind not in TRANSFER_KINDS:
+        problems["kind"] = gettext("There is no such kind of entry; all kinds are shown.")
+        kind = None
+    before = _cursor(raw["before"]) if raw["before"] else None
+    if raw["before"] and before is None:
+        problems["page"] = gettext("This page address is not valid; the newest entries are shown.")
+    return TransferQuery(TransferFilters(customer, outcome, kind), raw, problems, before)
+
+
+# --- A page of entries --------------------------------------------------------------------------
+
+
+@dataclass
+class TransferPage:
+    rows: list[Transfer]
+    #: ``before`` of the next (older) page, when there is one.
+    older: int | None = None
+    #: The newest page.
+    first: bool = True
+
+
+def fetch_page(
+    session: Session, filters: TransferFilters, before: int | None = None
+) -> TransferPage:
+    """The entries matching ``filters``, newest first: the newest, or those older than
+    ``before``. The list never reads the parameters and the basket."""
+    statement = (
+        select(Transfer)
+        .options(defer(Transfer.parameters, raiseload=True), defer(Transfer.basket, raiseload=True))
+        .where(*filters.conditions())
+        .order_by(Transfer.id.desc())
+        .limit(PAGE_SIZE + 1)
+    )
+    if before is not None:
+        statement = statement.where(Transfer.id < before)
+    rows = list(session.scalars(statement))
+    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    return TransferPage(rows[:PAGE_SIZE], older=older, first=before is None)
+
+
+def _customer_choices() -> list[tuple[str, str]]:
+    """(id, name) of every customer served, by name: unknown ids are filtered from a row."""
+    served = customers().result.customers
+    return sorted(
+        ((cid, customer.name) for cid, customer in served.items()),
+        key=lambda item: (item[1].casefold(), item[0]),
+    )
+
+
+@bp.get("/transfers")
+@login_required
+def transfers() -> ResponseReturnValue:
+    query = read_query(request.args)
+    filters = query.filters
+    page = fetch_page(get_session(), filters, before=query.before)
+
+    def transfers_url(**changes: str | int | None) -> str:
+        """This list with ``changes`` to its filters (None: without it), on its first page
+        unless a ``before`` is among them."""
+        args: dict[str, str | int | None] = {**filters.args(), **changes}
+        return url_for("ops.transfers", **{name: value for name, value in args.items() if value})
+
+    return render_template(
+        "ops/transfers.html",
+        query=query,
+        filters=filters,
+        page=page,
+        kinds=TRANSFER_KINDS,
+        outcomes=TRANSFER_OUTCOMES,
+        kind_label=kind_label,
+        outcome_label=outcome_label,
+        customer_name=customer_name,
+        customer_choices=_with_current(_customer_choices(), filters.customer),
+        transfers_url=transfers_url,
+    )
+
+
+# --- One entry ----------------------------------------------------------------------------------
+
+
+def shown_parameters(entry: Transfer) -> list[tuple[str, str | None]]:
+    """The recorded parameters in order; None as the value of one named as a password (none
+    is ever recorded: this only makes sure none is ever shown)."""
+    hidden = hidden_params(customers().get(entry.customer_id))
+    shown: list[tuple[str, str | None]] = []
+    for name, value in entry.parameters or []:
+        shown.append((name, None if name.casefold() in hidden else value))
+    return shown
+
+
+@bp.get("/transfers/<int:transfer_id>")
+@login_required
+def transfer_detail(transfer_id: int) -> ResponseReturnValue:
+    session = get_session()
+    entry = session.get(Transfer, transfer_id) if transfer_id <= MAX_ID else None
+    if entry is None:
+        return render_template("ops/transfer.html", entry=None, transfer_id=transfer_id), 404
+    story: list[Transfer] = []
+    if entry.punchout_id:
+        story = list(
+            session.scalars(
+                select(Transfer)
+                .options(
+                    defer(Transfer.parameters, raiseload=True),
+                    defer(Transfer.basket, raiseload=True),
+                )
+                .where(Transfer.punchout_id == entry.punchout_id)
+                .order_by(Transfer.id)
+                .limit(STORY_LIMIT)
+            )
+        )
+    return render_template(
+        "ops/transfer.html",
+        entry=entry,
+        customer_name=customer_name,
+        served=customers().get(entry.customer_id) is not None,
+        kind_label=kind_label,
+        outcome_label=outcome_label,
+        parameters=shown_parameters(entry),
+        basket=entry.basket,
+        story=story,
+        reference=format_reference,
+    )

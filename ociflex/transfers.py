@@ -1,0 +1,193 @@
+"""The transfer log: what the ERP sent and what ociflex answered, for every call-up, every
+FUNCTION call, every refused booking and every basket sent (PROTOCOL.md section 4: what
+implementers ask for most). Operators browse it at ``/ops/transfers``.
+
+Recording never breaks a punch-out and never stores the company password:
+
+- a basket is recorded by :func:`ociflex.punchout.register.register_request` in the same
+  transaction as its request, so it cannot be lost or half-written;
+- everything else is written by :func:`record_transfer` in a short transaction of its own; when
+  that fails (the database is down), the error is logged and the ERP gets its answer anyway;
+- the parameters are kept as received, but without the password (:func:`is_password`), and
+  capped in number and length (:func:`recorded_parameters`), so that a hostile call-up cannot
+  bloat the table.
+
+Entries hold personal data (names, e-mail addresses): :func:`prune` deletes those older than
+``OCIFLEX_TRANSFER_RETENTION_DAYS``, run daily as ``flask --app app ociflex transfers prune``.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ociflex.customers.model import Customer
+from ociflex.db import begin_write, session_for
+from ociflex.models import Transfer, utcnow
+from ociflex.oci.hook_url import SAPEVENT, origin_of
+
+log = logging.getLogger(__name__)
+
+#: At most this many parameters of one call are kept ...
+MAX_PARAMETERS = 200
+#: ... each name cut to this many characters, each value to this many ...
+MAX_NAME_LENGTH = 100
+MAX_VALUE_LENGTH = 500
+#: ... and no more than this many characters of names and values in all.
+MAX_TOTAL_LENGTH = 20_000
+#: Appended to a name or value that was cut.
+CUT = "…"
+#: Unknown customers: a parameter whose name holds one of these may be a password.
+PASSWORD_HINTS = ("pass", "pwd")
+#: Rows deleted per transaction when pruning: no long lock on a big table.
+PRUNE_BATCH = 5000
+
+CUSTOMER_ID_LENGTH = 64
+ADDRESS_LENGTH = 64
+ORIGIN_LENGTH = 255
+
+
+def _text(value: str, max_length: int) -> str:
+    """``value`` storable in a text column (PostgreSQL refuses NUL) and at most ``max_length``
+    characters long, marked with :data:`CUT` when it was cut."""
+    value = value.replace("\x00", "\ufffd")
+    if len(value) <= max_length:
+        return value
+    return value[: max_length - len(CUT)] + CUT
+
+
+def is_password(name: str, customer: Customer | None) -> bool:
+    """Whether the parameter ``name`` may carry the company password, and is never kept.
+
+    For a served customer: its ``password_param`` and ``PASSWORD``, whatever their case. For an
+    unknown customer nobody knows the name: any name that holds ``pass`` or ``pwd``.
+    """
+    folded = name.casefold()
+    if folded == "password":
+        return True
+    if customer is not None:
+        return folded == customer.login.password_param.casefold()
+    return any(hint in folded for hint in PASSWORD_HINTS)
+
+
+def recorded_parameters(
+    pairs: Iterable[tuple[str, str]], customer: Customer | None
+) -> list[list[str]]:
+    """The [name, value] pairs to keep of ``pairs``, in order: without the password, at most
+    :data:`MAX_PARAMETERS`, names and values cut (see the limits above)."""
+    kept: list[list[str]] = []
+    budget = MAX_TOTAL_LENGTH
+    for name, value in pairs:
+        if is_password(name, customer):
+            continue
+        if len(kept) >= MAX_PARAMETERS or budget <= 0:
+            break
+        shown_name = _text(name, MAX_NAME_LENGTH)
+        shown_value = _text(value, max(len(CUT), min(MAX_VALUE_LENGTH, budget - len(shown_name))))
+        budget -= len(shown_name) + len(shown_value)
+        kept.append([shown_name, shown_value])
+    return kept
+
+
+def hook_origin(hook_url: str | None) -> str | None:
+    """What the log keeps of a HOOK_URL: its origin (the query string may hold the ERP's
+    session ids), ``SAPEVENT:POST`` for SAP GUI, None when it is neither."""
+    if not hook_url:
+        return None
+    if hook_url.isascii() and hook_url.upper() == SAPEVENT:
+        return SAPEVENT
+    origin = origin_of(hook_url)
+    return _text(origin, ORIGIN_LENGTH) if origin else None
+
+
+def transfer_entry(
+    *,
+    kind: str,
+    outcome: str,
+    status: int,
+    customer_id: str,
+    method: str,
+    customer: Customer | None = None,
+    reason: str = "",
+    punchout_id: str | None = None,
+    request_id: int | None = None,
+    hook_url: str | None = None,
+    parameters: Iterable[tuple[str, str]] = (),
+    basket: dict[str, Any] | None = None,
+    client_address: str | None = None,
+) -> Transfer:
+    """An entry of the log, not yet stored. ``customer`` is the served customer, if any: it
+    says which parameter holds the password. ``hook_url`` is kept as its origin only."""
+    pairs = list(parameters)
+    return Transfer(
+        at=utcnow(),
+        customer_id=_text(customer_id, CUSTOMER_ID_LENGTH),
+        kind=kind,
+        outcome=outcome,
+        status=status,
+        reason=_text(reason, 2000),
+        method=_text(method, 10),
+        punchout_id=_text(punchout_id, 64) if punchout_id else None,
+        request_id=request_id,
+        hook_origin=hook_origin(hook_url),
+        parameters=recorded_parameters(pairs, customer),
+        parameter_count=len(pairs),
+        basket=basket,
+        client_address=_text(client_address, ADDRESS_LENGTH) if client_address else None,
+    )
+
+
+def record_transfer(**fields: Any) -> Transfer | None:
+    """Store an entry (the arguments of :func:`transfer_entry`) in a transaction of its own;
+    the stored entry, or None when the database failed, which is logged and nothing more: the
+    ERP gets its answer all the same."""
+    entry = transfer_entry(**fields)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        with session_for(app) as session:
+            begin_write(session)
+            session.add(entry)
+            session.commit()
+    except SQLAlchemyError as error:
+        # The DBAPI's message only: SQLAlchemy's own names the statement's parameters.
+        log.error(
+            "transfer log: could not record %s %s: customer=%s status=%s error=%s: %s",
+            entry.kind,
+            entry.outcome,
+            entry.customer_id,
+            entry.status,
+            type(error).__name__,
+            error.orig if isinstance(error, DBAPIError) else error,
+        )
+        return None
+    return entry
+
+
+def prune(session: Session, older_than: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Delete the entries from before ``older_than``, ``batch`` at a time, each batch in a
+    transaction of its own (a big table is never locked for long); how many were deleted."""
+    deleted = 0
+    while True:
+        oldest = (
+            select(Transfer.id).where(Transfer.at < older_than).order_by(Transfer.at).limit(batch)
+        )
+        begin_write(session)
+        result = session.execute(
+            delete(Transfer).where(Transfer.id.in_(oldest)),
+            execution_options={"synchronize_session": False},
+        )
+        session.commit()
+        count = result.rowcount or 0  # type: ignore[attr-defined]
+        deleted += count
+        if count < batch:
+            return deleted
+
+
+def retention_cutoff(days: int, now: datetime | None = None) -> datetime:
+    """The moment before which entries are older than ``days`` days."""
+    return (now or utcnow()) - timedelta(days=days)
