@@ -72,6 +72,53 @@ vehicles:
 """
 
 
+SECOND_CUSTOMER = "haven"
+SECOND_PASSWORD = "haven-geheim"
+
+#: The second customer's ERP: other login names, other fields, Dutch.
+SECOND_CALLUP = {
+    "loginname": "haven-sap",
+    "pwd": SECOND_PASSWORD,
+    "~OkCode": "ADDI",
+    "~CALLER": "CTLG",
+    "OCI_VERSION": "5.0",
+    "user_email": "pieter.bakker@haven.example",
+    "user_name": "Pieter Bakker",
+    "KOSTENPLAATS": "77001",
+}
+
+
+def second_customer_file(erp_origin: str) -> str:
+    """A second customer, with its own ERP on ``erp_origin``: Dutch, other field names, other
+    vehicles and prices, so that its basket cannot pass for the first one's."""
+    return f"""\
+name: Haven Logistiek B.V.
+language: nl
+login:
+  username_param: loginname
+  password_param: pwd
+  username: haven-sap
+  password_env: OCIFLEX_HAVEN_PASSWORD
+hook_urls:
+  - {erp_origin}/hook
+frame_ancestors:
+  - {erp_origin}
+fields:
+  email:       {{param: user_email, required: true}}
+  full_name:   {{param: user_name, required: true}}
+  cost_centre: {{param: KOSTENPLAATS, required: true, editable: true, pattern: '^[0-9]{{4,10}}$',
+                label: {{nl: Kostenplaats, en: Cost centre}}}}
+basket:
+  unit: DAY
+  currency: EUR
+  cust_field1: "{{cost_centre}}"
+vehicles:
+  - code: ESTATE
+    name: {{en: Estate car (Skoda Octavia Combi), nl: Stationwagen (Skoda Octavia Combi)}}
+    day_rate: "54.25"
+"""
+
+
 # --- Marking, and keeping what a failed test saw ------------------------------------------------
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -200,13 +247,26 @@ def erp(artifacts: Artifacts) -> Iterator[StandInErp]:
     with StandInErp(BROWSER_CUSTOMER, CALLUP) as erp:
         yield erp
         if artifacts.failed:
-            received = [
-                f"--- basket {number}: ?{basket.query} ({basket.charset})\n"
-                + "\n".join(f"{name} = {value!r}" for name, value in basket.fields)
-                for number, basket in enumerate(erp.baskets, start=1)
-            ]
-            launched = "\n".join(f"HOOK_URL {url}" for url in erp.hook_urls)
-            artifacts.path(".erp.txt").write_text("\n\n".join([launched, *received]) + "\n")
+            _save_erp(erp, artifacts, ".erp.txt")
+
+
+@pytest.fixture
+def second_erp(artifacts: Artifacts) -> Iterator[StandInErp]:
+    """The ERP of the second customer (``haven``), on a port of its own."""
+    with StandInErp(SECOND_CUSTOMER, SECOND_CALLUP) as erp:
+        yield erp
+        if artifacts.failed:
+            _save_erp(erp, artifacts, ".second-erp.txt")
+
+
+def _save_erp(erp: StandInErp, artifacts: Artifacts, suffix: str) -> None:
+    received = [
+        f"--- basket {number}: ?{basket.query} ({basket.charset})\n"
+        + "\n".join(f"{name} = {value!r}" for name, value in basket.fields)
+        for number, basket in enumerate(erp.baskets, start=1)
+    ]
+    launched = "\n".join(f"HOOK_URL {url}" for url in erp.hook_urls)
+    artifacts.path(suffix).write_text("\n\n".join([launched, *received]) + "\n")
 
 
 @pytest.fixture
@@ -214,21 +274,28 @@ def ociflex(
     environ: dict[str, str],
     customers_dir: Path,
     erp: StandInErp,
+    second_erp: StandInErp,
     artifacts: Artifacts,
     tmp_path: Path,
 ) -> Iterator[GunicornServer]:
-    """ociflex under gunicorn with the browser customer (whose HOOK_URL is the stand-in ERP),
-    on the test's database; the ERP's launch page punches out to it."""
+    """ociflex under gunicorn with the browser customers (whose HOOK_URLs are the stand-in
+    ERPs), on the test's database; the ERPs' launch pages punch out to it. A test module may
+    override ``environ`` to give the server (and the test's ``app``) more settings."""
     (customers_dir / f"{BROWSER_CUSTOMER}.yaml").write_text(customer_file(erp.origin))
+    (customers_dir / f"{SECOND_CUSTOMER}.yaml").write_text(second_customer_file(second_erp.origin))
     server = GunicornServer(
-        {**environ, "OCIFLEX_FLEET_PASSWORD": BROWSER_PASSWORD},
+        {
+            **environ,
+            "OCIFLEX_FLEET_PASSWORD": BROWSER_PASSWORD,
+            "OCIFLEX_HAVEN_PASSWORD": SECOND_PASSWORD,
+        },
         log_path=tmp_path / "gunicorn.log",
     )
     started = False
     try:
         server.start()
         started = True
-        erp.ociflex_url = server.url()
+        erp.ociflex_url = second_erp.ociflex_url = server.url()
         yield server
     finally:
         server.stop()

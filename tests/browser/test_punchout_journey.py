@@ -8,58 +8,22 @@ The customer is the ``fleet`` customer of ``conftest.py``.
 """
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Page, Playwright, Response, expect
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from playwright.sync_api import Browser, Page, Playwright, Response, expect
 
-from ociflex.models import RentalRequest
 from ociflex.punchout.forms import today
-from tests.support.browser import launch_chromium
-from tests.support.servers import GunicornServer, ReceivedBasket, StandInErp
+from tests.support.browser import launch_chromium, save_screenshot
+from tests.support.journeys import book, expect_basket_received, stored_requests
+from tests.support.servers import GunicornServer, StandInErp
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 BOTH_DATABASES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 # --- Steps of a journey -------------------------------------------------------------------------
-
-
-def book(
-    form: Page | FrameLocator,
-    vehicle: str,
-    start: date,
-    end: date,
-    remarks: str = "",
-) -> None:
-    """Fill in and send the booking form, as the employee does (by the labels they read)."""
-    form.get_by_label("Vehicle").select_option(vehicle)
-    form.get_by_label("First day").fill(start.isoformat())
-    form.get_by_label("Last day").fill(end.isoformat())
-    if remarks:
-        form.get_by_label("Remarks (optional)").fill(remarks)
-    form.get_by_role("button", name="Send request to purchasing system").click()
-
-
-def expect_basket_received(page: Page, erp: StandInErp) -> ReceivedBasket:
-    """The ERP's hook page is the top page, and the ERP got exactly one basket."""
-    expect(page.get_by_role("heading", name="Basket received")).to_be_visible()
-    expect(page).to_have_url(erp.hook_urls[-1])
-    assert len(page.frames) == 1, "the hook page must replace the ERP page, not load in a frame"
-    [basket] = erp.baskets
-    return basket
-
-
-def stored_requests(database_url: str) -> list[RentalRequest]:
-    engine = create_engine(database_url)
-    try:
-        with Session(engine) as session:
-            return list(session.scalars(select(RentalRequest).order_by(RentalRequest.id)))
-    finally:
-        engine.dispose()
 
 
 def ociflex_responses(page: Page, ociflex: GunicornServer) -> list[Response]:
@@ -130,6 +94,7 @@ def test_framed_punchout_posts_the_basket_to_the_erp_top_page(
     expect(catalogue.get_by_role("heading", name="Request a vehicle")).to_be_visible()
     expect(catalogue.get_by_text("Zoë de Vries")).to_be_visible()
     expect(catalogue.get_by_label("Cost centre")).to_have_value("4100")
+    save_screenshot(page, "booking-form-en")
 
     start = today() + timedelta(days=30)
     end = start + timedelta(days=2)
@@ -203,6 +168,7 @@ def test_without_javascript_the_buttons_carry_the_punchout_through(
 
     expect(page.get_by_role("heading", name="Request FF-000001 registered")).to_be_visible()
     assert erp.baskets == []  # nothing posts itself without JavaScript
+    save_screenshot(page, "basket-page")
     page.get_by_role("button", name="Return to purchasing system").click()
 
     basket = expect_basket_received(page, erp)

@@ -20,9 +20,14 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from playwright.sync_api import BrowserContext, Playwright
+from playwright.sync_api import BrowserContext, Page, Playwright
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+#: Where the suite saves the screenshots of the key screens (git-ignored; the README shows
+#: copies from docs/screenshots/).
+SCREENSHOTS_DIR = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+SCREENSHOT_VIEWPORT = {"width": 1280, "height": 900}
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -70,3 +75,12 @@ def launch_chromium(
         args=CHROMIUM_ARGS,
         headless=True,
     )
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """The page as the user sees it, 1280 x 900, in ``test-output/screenshots/<name>.png``."""
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(SCREENSHOT_VIEWPORT)  # type: ignore[arg-type]
+    path = SCREENSHOTS_DIR / f"{name}.png"
+    page.screenshot(path=path, animations="disabled")
+    return path

@@ -11,6 +11,7 @@ framed punch-out is cross-site, as it is between a real ERP and ociflex.
 from __future__ import annotations
 
 import html
+import json
 import os
 import secrets
 import signal
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ociflex.oci.form_encoding import decode_form
 from tests.support.postgres import free_port
@@ -281,12 +282,17 @@ _HOOK_PAGE = """<!doctype html>
 class StandInErp:
     """A buyer's ERP in miniature, on ``http://127.0.0.1:<port>``; a context manager.
 
-    - ``GET /launch?mode=iframe|top&target=_top|_parent|_self&method=post|get&auto=1|0``: the
-      ERP's page that punches out to ``<ociflex_url>/oci/<customer>`` with ``callup`` plus a
-      fresh HOOK_URL (``/hook?sap-client=100&sid=<random>``, kept in :attr:`hook_urls`) and, if
-      ``target`` is given, ``~TARGET``. ``mode=iframe`` (the default) loads ociflex into an
-      ``<iframe name="catalogue">`` on the page, ``mode=top`` replaces the page. The form posts
-      itself by script unless ``auto=0``; its button is the fallback without JavaScript.
+    - ``GET /launch?mode=iframe|top|popup&target=<~TARGET>&method=post|get&auto=1|0&name=<n>``:
+      the ERP's page that punches out to ``<ociflex_url>/oci/<customer>`` with ``callup`` plus
+      a fresh HOOK_URL (``/hook?sap-client=100&sid=<random>``, kept in :attr:`hook_urls`) and,
+      if ``target`` is given, ``~TARGET``. ``mode=iframe`` (the default) loads ociflex into an
+      ``<iframe name="catalogue">`` on the page, ``mode=top`` replaces the page,
+      ``mode=popup`` opens it in a new window (``target="_blank"``). The form posts itself by
+      script unless ``auto=0``; its button is the fallback without JavaScript. ``name`` sets
+      the window's name by script (a frame target that a popup can name).
+    - ``GET /nested?target=<~TARGET>``: an ERP page whose ``<iframe name="middle">`` holds the
+      ERP's own ``/launch?mode=iframe`` page, which frames ociflex: ERP page, ERP frame,
+      ociflex frame, for the basket to land in the middle one (``~TARGET=_parent``).
     - ``POST /hook``: records the basket in :attr:`baskets` and answers "Basket received"
       with a table of the fields.
     - ``GET /cookie-probe?frame=set|echo``: a page that frames ``http://localhost:<port>`` (the
@@ -299,9 +305,19 @@ class StandInErp:
     """
 
     def __init__(
-        self, customer: str, callup: Mapping[str, str], ociflex_url: str | None = None
+        self,
+        customer: str,
+        callup: Mapping[str, str],
+        ociflex_url: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        hook_origin: str | None = None,
     ) -> None:
+        """``host``: the loopback address to serve on (``127.0.0.2`` is another site on
+        Linux). ``hook_origin``: where the HOOK_URLs point, when not to this ERP itself."""
         self.customer = customer
+        self.host = host
+        self.hook_origin = hook_origin
         self.callup = dict(callup)
         self.ociflex_url = ociflex_url
         self.baskets: list[ReceivedBasket] = []
@@ -318,14 +334,15 @@ class StandInErp:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str = "") -> str:
         return f"{self.origin}{path}"
 
     def new_hook_url(self) -> str:
         """A HOOK_URL with the ERP's own query string: a client and an escaped session id."""
-        hook_url = f"{self.origin}/hook?sap-client=100&sid={secrets.token_hex(6)}%2F%3D%3D"
+        origin = self.hook_origin or self.origin
+        hook_url = f"{origin}/hook?sap-client=100&sid={secrets.token_hex(6)}%2F%3D%3D"
         self.hook_urls.append(hook_url)
         return hook_url
 
@@ -338,7 +355,7 @@ class StandInErp:
         return list(self.baskets)
 
     def start(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer((self.host, 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="stand-in-erp", daemon=True
@@ -367,7 +384,7 @@ class StandInErp:
     def __repr__(self) -> str:
         port = self._server.server_address[1] if self._server else None
         baskets = len(self.baskets)
-        return f"<StandInErp 127.0.0.1:{port} customer={self.customer} {baskets} basket(s)>"
+        return f"<StandInErp {self.host}:{port} customer={self.customer} {baskets} basket(s)>"
 
     # --- pages ---
 
@@ -376,7 +393,7 @@ class StandInErp:
             raise RuntimeError("StandInErp.ociflex_url is not set")
         mode = args.get("mode", "iframe")
         method = args.get("method", "post")
-        if mode not in ("iframe", "top") or method not in ("post", "get"):
+        if mode not in ("iframe", "top", "popup") or method not in ("post", "get"):
             raise ValueError(f"unknown mode {mode!r} or method {method!r}")
         params = {**self.callup, "HOOK_URL": self.new_hook_url()}
         if "target" in args:
@@ -386,11 +403,14 @@ class StandInErp:
             for name, value in params.items()
         )
         auto = args.get("auto", "1") == "1"
-        script = '<script>document.getElementById("callup").submit();</script>' if auto else ""
+        script = 'document.getElementById("callup").submit();' if auto else ""
+        if "name" in args:
+            script = f"window.name = {json.dumps(args['name'])};{script}"
+        form_target = {"iframe": "catalogue", "popup": "_blank"}.get(mode)
         return _LAUNCH_PAGE.format(
             method=method,
             action=html.escape(f"{self.ociflex_url}/oci/{self.customer}"),
-            target=' target="catalogue"' if mode == "iframe" else "",
+            target=f' target="{form_target}"' if form_target else "",
             inputs=inputs,
             frame=(
                 '<iframe name="catalogue" title="FlexFleet catalogue" '
@@ -398,7 +418,16 @@ class StandInErp:
                 if mode == "iframe"
                 else ""
             ),
-            script=script,
+            script=f"<script>{script}</script>" if script else "",
+        )
+
+    def nested_page(self, args: Mapping[str, str]) -> str:
+        src = html.escape(f"/launch?{urlencode({'mode': 'iframe', **args})}")
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Stand-in ERP: portal</title></head><body><h1>Stand-in ERP: portal</h1>"
+            f'<iframe name="middle" title="ERP shopping cart" src="{src}" '
+            'style="width: 100%; height: 1000px"></iframe></body></html>'
         )
 
     def receive_basket(self, query: str, body: bytes) -> str:
@@ -427,6 +456,8 @@ def _handler_for(erp: StandInErp) -> type[BaseHTTPRequestHandler]:
             args = dict(parse_qsl(url.query))
             if url.path == "/launch":
                 self._answer(200, erp.launch_page(args))
+            elif url.path == "/nested":
+                self._answer(200, erp.nested_page(args))
             elif url.path == "/cookie-probe":
                 self._answer(200, erp.cookie_probe_page(args.get("frame", "")))
             elif url.path == "/favicon.ico":
