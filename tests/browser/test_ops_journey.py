@@ -26,7 +26,6 @@ from tests.support.smtp import SmtpSink
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
 

@@ -23,7 +23,6 @@ from tests.support.servers import GunicornServer, StandInErp
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
 

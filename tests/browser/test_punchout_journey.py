@@ -20,9 +20,6 @@ from tests.support.browser import launch_chromium, save_screenshot
 from tests.support.journeys import book, expect_basket_received, stored_requests
 from tests.support.servers import GunicornServer, StandInErp
 
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-BOTH_DATABASES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-
 # --- Steps of a journey -------------------------------------------------------------------------
 
 
@@ -84,7 +81,6 @@ def test_the_test_browser_blocks_third_party_cookies(
 
 
 @pytest.mark.browser
-@BOTH_DATABASES
 def test_framed_punchout_posts_the_basket_to_the_erp_top_page(
     page: Page, erp: StandInErp, ociflex: GunicornServer, database_url: str
 ) -> None:
@@ -153,7 +149,6 @@ def test_framed_punchout_posts_the_basket_to_the_erp_top_page(
 
 
 @pytest.mark.browser
-@SQLITE_ONLY
 def test_without_javascript_the_buttons_carry_the_punchout_through(
     new_page: Callable[..., Page], erp: StandInErp, ociflex: GunicornServer, database_url: str
 ) -> None:
@@ -187,7 +182,6 @@ def test_without_javascript_the_buttons_carry_the_punchout_through(
 
 
 @pytest.mark.browser
-@SQLITE_ONLY
 def test_reloading_the_basket_page_stores_the_request_once(
     new_page: Callable[..., Page], erp: StandInErp, ociflex: GunicornServer, database_url: str
 ) -> None:
