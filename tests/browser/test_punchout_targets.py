@@ -33,12 +33,15 @@ pytestmark = [
 LAUNCH_HEADING = "Stand-in ERP: shopping cart"
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+def wait_until(page: Page, condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Poll ``condition``, letting Playwright handle the browser's events in between (a plain
+    sleep would not: the sync API only takes in events, such as console messages, while it
+    is called)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.05)
+        page.wait_for_timeout(50)
 
 
 def test_parent_target_returns_the_basket_into_the_erp_page_that_frames_ociflex(
@@ -199,10 +202,14 @@ def test_an_erp_origin_outside_frame_ancestors_cannot_frame_ociflex(
         expect(page.get_by_role("heading", name=LAUNCH_HEADING)).to_be_visible()
         frame = page.frame(name="catalogue")
         assert frame is not None
-        wait_until(lambda: frame.url.startswith("chrome-error://"), "a blocked frame")
+        wait_until(page, lambda: frame.url.startswith("chrome-error://"), "a blocked frame")
         catalogue = page.frame_locator('iframe[name="catalogue"]')
         expect(catalogue.get_by_role("heading", name="Request a vehicle")).to_have_count(0)
         expect(catalogue.locator("form#booking")).to_have_count(0)
-    assert any("frame-ancestors" in text for text in console), console
+        wait_until(
+            page,
+            lambda: any("frame-ancestors" in text for text in console),
+            f"Chromium's frame-ancestors refusal in the console (got {console})",
+        )
     assert erp.baskets == []
     assert stored_requests(database_url) == []
