@@ -16,7 +16,7 @@ from flask import Flask
 from ociflex import create_app
 from ociflex.db import session_for
 from ociflex.mail import compose
-from ociflex.mail.outbox import run_worker
+from ociflex.mail.delivery import run_worker
 from ociflex.models import OutboxMessage
 from tests.support.smtp import SmtpSink
 from tests.test_mail_compose import store_request

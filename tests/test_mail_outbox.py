@@ -21,14 +21,13 @@ from sqlalchemy import func, select, text
 from ociflex import create_app
 from ociflex.db import begin_write, session_for
 from ociflex.mail import compose, queue_status_mail
+from ociflex.mail.delivery import run_worker, send_due
 from ociflex.mail.outbox import (
     MAX_ATTEMPTS,
     backoff,
     enqueue,
     failing_messages,
     retry_now,
-    run_worker,
-    send_due,
 )
 from ociflex.models import OutboxMessage, RentalRequest, utcnow
 from ociflex.settings import SettingsError, from_environment

@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 from ociflex import create_app
 from ociflex.db import begin_write, get_session, session_for
 from ociflex.mail.compose import LOCAL_TIME
-from ociflex.mail.outbox import send_due
+from ociflex.mail.delivery import send_due
 from ociflex.models import OutboxMessage, RentalRequest, RequestEvent, StatusCount
 from ociflex.ops import actions
 from ociflex.ops.auth import login_required
@@ -942,7 +942,7 @@ def test_the_request_page_shows_the_actions(
 ) -> None:
     """The request page (built with the inbox) includes templates/ops/_actions.html."""
     if "ops.request_detail" not in app.view_functions:
-        pytest.skip("the request page (ociflex.ops.inbox) is not part of the app yet")
+        pytest.skip("the request page (ociflex.ops.request_page) is not part of the app yet")
     response = ops_client.get(f"/ops/requests/{request_id}")
     assert response.status_code == 200
     page = Page(response)

@@ -29,13 +29,13 @@ from ociflex.db import begin_write, session_for
 from ociflex.history import move_count
 from ociflex.mail.outbox import failing_messages
 from ociflex.models import Base, OutboxMessage, RentalRequest, search_key
-from ociflex.ops.inbox import (
+from ociflex.ops.inbox_query import (
     Filters,
-    failing_count,
     fetch_page,
     prefix_end,
     read_query,
 )
+from ociflex.ops.outbox_page import failing_count
 from tests.conftest import csrf_token_in
 
 #: A name an attacker would like the inbox to run, and how it must come out instead.

@@ -7,7 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ociflex.db import session_for
-from ociflex.mail.outbox import outbox_status, run_worker
+from ociflex.mail.delivery import run_worker
+from ociflex.mail.outbox import outbox_status
 
 outbox_cli = AppGroup("outbox", help="E-mail waiting to be sent, and the worker that sends it.")
 

@@ -56,7 +56,7 @@ class RentalRequest(Base):
         Index("ix_rental_requests_vehicle_id", "vehicle_code", "id"),
         Index("ix_rental_requests_start_id", "start_date", "id"),
         # Prefix searches compare byte-wise: on PostgreSQL only these operator classes serve
-        # them under a linguistic collation (migration 0003, ociflex.ops.inbox.starts_with).
+        # them under a linguistic collation (migration 0003, ociflex.ops.inbox_query.starts_with).
         Index(
             "ix_rental_requests_email",
             "requester_email",

@@ -7,7 +7,7 @@ it is read by :func:`read_function_call` into a :class:`FunctionCall`, never int
 :class:`~ociflex.oci.callup.Punchout`, and nothing is stored.
 
 =====================  ==========================  ===========================================
-FUNCTION               parameters                  answer (ociflex.punchout.routes)
+FUNCTION               parameters                  answer (ociflex.punchout.functions)
 =====================  ==========================  ===========================================
 DETAIL                 PRODUCTID                   the vehicle's page
 DETAILADD              PRODUCTID                   the vehicle's page, with a form that adds it

@@ -36,8 +36,16 @@ from ociflex.ops import auth  # noqa: E402,F401
 # The inbox and its workflow actions: add their imports here.
 # ("isort: split" keeps each import with its comment, instead of one merged import.)
 # isort: split
-# The inbox (ops.inbox), a request's page (ops.request_detail), failing e-mails (ops.outbox):
+# The inbox (ops.inbox):
 from ociflex.ops import inbox  # noqa: E402,F401
+
+# isort: split
+# A request's page (ops.request_detail):
+from ociflex.ops import request_page  # noqa: E402,F401
+
+# isort: split
+# The e-mails that keep failing (ops.outbox, ops.outbox_retry):
+from ociflex.ops import outbox_page  # noqa: E402,F401
 
 # isort: split
 # The workflow actions (ops.request_action) and the forms of templates/ops/_actions.html:

@@ -25,14 +25,9 @@ from ociflex.db import get_session
 from ociflex.models import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer, format_reference
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
-from ociflex.ops.inbox import (
-    CUSTOMER_MAX_LENGTH,
-    MAX_ID,
-    _cursor,
-    _plain,
-    _with_current,
-    hidden_params,
-)
+from ociflex.ops.inbox import _with_current
+from ociflex.ops.inbox_query import CUSTOMER_MAX_LENGTH, MAX_ID, _cursor, _plain
+from ociflex.ops.request_page import hidden_params
 from ociflex.text import N_
 
 PAGE_SIZE = 50

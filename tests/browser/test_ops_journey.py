@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from ociflex.mail.outbox import send_due
+from ociflex.mail.delivery import send_due
 from ociflex.models import Operator
 from ociflex.punchout.forms import today
 from tests.conftest import OPERATOR_NAME, OPERATOR_PASSWORD, OPERATOR_USERNAME

@@ -1,7 +1,7 @@
 """Inbox search: prefix searches on an index under any collation; customer and status together.
 
 The inbox finds names and e-mail addresses by their first letters, as a range of code points
-(``name_key >= 'jan' AND name_key < 'jao'``, see ``ociflex.ops.inbox.starts_with``). SQLite
+(``name_key >= 'jan' AND name_key < 'jao'``, see ``ociflex.ops.inbox_query.starts_with``). SQLite
 compares text byte by byte (BINARY), so its ordinary index serves that range as it is. A
 PostgreSQL database with a linguistic collation (en_US.UTF-8, ICU) orders text differently
 ("de vries" next to "dé vries" and "de-vries"), so there the range uses the byte-wise

@@ -1,0 +1,382 @@
+"""The inbox's query side: an inbox address read into filters, and the page of requests and the
+status counts that match them. No request or template here: :mod:`ociflex.ops.inbox` serves them.
+
+The inbox lists requests newest first (``ORDER BY id DESC``), 50 to a page, filtered by
+``status``, ``customer``, ``vehicle``, pickup day ``from``/``to`` and a search ``q``. It pages
+by keyset, never by OFFSET: ``before=<id>`` shows the next (older) page, ``after=<id>`` the
+previous (newer) one, so a page costs the same on page 1 and page 20,000, and a request that
+arrives meanwhile does not shift the pages.
+
+Every list query is served by an index of ``rental_requests`` (see its ``__table_args__``);
+tests/test_ops_inbox.py proves it with EXPLAIN on SQLite and PostgreSQL, and on SQLite that a
+page costs as much with 20,000 more requests. Two choices keep the planners from walking the
+whole table: a search collects its matches through their indexes and sorts them
+(:func:`_sort_key`), and SQLite is told that a pickup range is selective (:func:`_selective`).
+What the search ``q`` finds:
+
+- ``FF-000123`` (or ``ff-123``): that request;
+- text with an ``@``: e-mail addresses that begin with it (lower-cased), so a whole address
+  finds its requests, and ``jan@`` all of Jan's;
+- anything else: cost centre, PO number or the ERP's PO number equal to it, or a requester
+  name or e-mail address that begins with it; plain digits also find the request with that
+  number.
+
+"Begins with" is a range of code points (:func:`starts_with`): exact under any collation,
+free of LIKE's wildcards, and served by an index on both engines.
+
+An invalid filter (an unknown status, a date that is none) is left out with a message on the
+page; the page itself always answers 200.
+"""
+
+import re
+import sys
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, defer
+
+from ociflex.models import STATUSES, RentalRequest, StatusCount, parse_reference, search_key
+
+PAGE_SIZE = 50
+#: Ids are 32-bit integers; a larger number in an address or a search is no request.
+MAX_ID = 2**31 - 1
+#: The longest search: an e-mail address.
+SEARCH_MAX_LENGTH = 254
+CUSTOMER_MAX_LENGTH = 64
+VEHICLE_MAX_LENGTH = 40
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CURSOR = re.compile(r"[1-9][0-9]{0,9}")
+_REFERENCE = re.compile(r"FF-\d+", re.IGNORECASE)
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The valid filters of an inbox page."""
+
+    status: str | None = None
+    customer: str | None = None
+    vehicle: str | None = None
+    start_from: date | None = None
+    start_to: date | None = None
+    q: str = ""
+
+    def args(self) -> dict[str, str]:
+        """The filters as query parameters (for links that keep them)."""
+        args = {
+            "status": self.status or "",
+            "customer": self.customer or "",
+            "vehicle": self.vehicle or "",
+            "from": self.start_from.isoformat() if self.start_from else "",
+            "to": self.start_to.isoformat() if self.start_to else "",
+            "q": self.q,
+        }
+        return {name: value for name, value in args.items() if value}
+
+    @property
+    def narrowing(self) -> bool:
+        """Filters the status counts do not reflect (they count by customer and status only)."""
+        return bool(self.vehicle or self.start_from or self.start_to or self.q)
+
+
+@dataclass
+class InboxQuery:
+    """An inbox address, read: the filters that are valid, what was entered, what is wrong."""
+
+    filters: Filters
+    #: The parameters as entered, shown in the form again (also when invalid).
+    entered: dict[str, str]
+    #: Parameter -> what is wrong with it; that filter is left out.
+    problems: dict[str, str] = field(default_factory=dict)
+    before: int | None = None
+    after: int | None = None
+
+
+def _plain(value: str, max_length: int) -> bool:
+    """One line of printable text no longer than ``max_length`` (PostgreSQL refuses NUL)."""
+    return len(value) <= max_length and not any(
+        unicodedata.category(char) == "Cc" for char in value
+    )
+
+
+def _day(value: str) -> date | None:
+    if not _ISO_DATE.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _cursor(value: str) -> int | None:
+    if not _CURSOR.fullmatch(value) or int(value) > MAX_ID:
+        return None
+    return int(value)
+
+
+def read_query(args: Mapping[str, str]) -> InboxQuery:
+    """The filters and the page of an inbox address; an invalid one is left out, with why."""
+    names = ("status", "customer", "vehicle", "from", "to", "q", "before", "after")
+    raw = {name: (args.get(name) or "").strip() for name in names}
+    problems: dict[str, str] = {}
+    status = raw["status"] or None
+    if status is not None and status not in STATUSES:
+        problems["status"] = gettext("There is no such status; all statuses are shown.")
+        status = None
+    customer = raw["customer"] or None
+    if customer is not None and not _plain(customer, CUSTOMER_MAX_LENGTH):
+        problems["customer"] = gettext(
+            "Choose a customer from the list; the requests of all customers are shown."
+        )
+        customer = None
+    vehicle = raw["vehicle"] or None
+    if vehicle is not None and not _plain(vehicle, VEHICLE_MAX_LENGTH):
+        problems["vehicle"] = gettext(
+            "Choose a vehicle from the list; the requests for all vehicles are shown."
+        )
+        vehicle = None
+    start_from = _day(raw["from"]) if raw["from"] else None
+    if raw["from"] and start_from is None:
+        problems["from"] = gettext(
+            "The first pickup day is not a date (YYYY-MM-DD); it is left out."
+        )
+    start_to = _day(raw["to"]) if raw["to"] else None
+    if raw["to"] and start_to is None:
+        problems["to"] = gettext("The last pickup day is not a date (YYYY-MM-DD); it is left out.")
+    if start_from and start_to and start_from > start_to:
+        problems["from"] = problems["to"] = gettext(
+            "The first pickup day is after the last one; the pickup days are left out."
+        )
+        start_from = start_to = None
+    q = " ".join(raw["q"].split())
+    if q and not _plain(q, SEARCH_MAX_LENGTH):
+        problems["q"] = gettext(
+            "Search for at most %(max)s characters of plain text; the search is left out.",
+            max=SEARCH_MAX_LENGTH,
+        )
+        q = ""
+    before = _cursor(raw["before"]) if raw["before"] else None
+    after = _cursor(raw["after"]) if raw["after"] else None
+    wrong_page = (raw["before"] and before is None) or (raw["after"] and after is None)
+    if wrong_page or (before is not None and after is not None):
+        problems["page"] = gettext("This page address is not valid; the newest requests are shown.")
+        before = after = None
+    filters = Filters(status, customer, vehicle, start_from, start_to, q)
+    # Shown in the form again: a control character as the replacement character.
+    entered = {
+        name: "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in value)
+        for name, value in raw.items()
+    }
+    return InboxQuery(filters, entered, problems, before, after)
+
+
+# --- Conditions, each served by an index --------------------------------------------------------
+
+
+def prefix_end(prefix: str) -> str | None:
+    """The least text above every text that begins with ``prefix``, in code point order
+    (``"jan"`` -> ``"jao"``); None when there is none (``prefix`` is all U+10FFFF)."""
+    stem = prefix.rstrip(chr(sys.maxunicode))
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are no characters of stored text
+        following = 0xE000
+    return stem[:-1] + chr(following)
+
+
+def starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` begins with ``prefix``: the range ``prefix <= column < prefix_end(prefix)``
+    in code point order, which equals UTF-8 byte order.
+
+    SQLite compares text byte by byte (BINARY), so an ordinary index serves the range. On
+    PostgreSQL ``<`` follows the database's collation, under which "dé vries" may sort among
+    "de ..." names; its byte-wise operators ``~>=~`` and ``~<~`` keep the range exact, served
+    by an index with ``varchar_pattern_ops`` (migration 0003). No LIKE, so no wildcards to
+    escape: ``jan_`` finds "jan_jansen@..." and not "jana@...".
+    """
+    upper = prefix_end(prefix)
+    if dialect == "postgresql":
+        at_least = column.op("~>=~", is_comparison=True)(prefix)
+        below = column.op("~<~", is_comparison=True)(upper) if upper is not None else None
+    else:
+        at_least = column >= prefix
+        below = column < upper if upper is not None else None
+    return at_least if below is None else and_(at_least, below)
+
+
+def _request_id(number: int) -> ColumnElement[bool]:
+    return RentalRequest.id == number if number <= MAX_ID else false()
+
+
+def search_condition(q: str, dialect: str) -> ColumnElement[bool]:
+    """What the search ``q`` finds (see the module's documentation)."""
+    if _REFERENCE.fullmatch(q):
+        number = parse_reference(q)
+        return _request_id(number) if number is not None else false()
+    if "@" in q:
+        return starts_with(RentalRequest.requester_email, q.lower(), dialect)
+    # Numbers as entered, or in capitals as they are usually written: "po-12" finds "PO-12".
+    numbers = list(dict.fromkeys((q, q.upper())))
+    found = [
+        RentalRequest.cost_centre.in_(numbers),
+        RentalRequest.po_number.in_(numbers),
+        RentalRequest.erp_po_number.in_(numbers),
+        starts_with(RentalRequest.name_key, search_key(q), dialect),
+        starts_with(RentalRequest.requester_email, q.lower(), dialect),
+    ]
+    if q.isdigit() and len(q) <= 12:
+        found.append(_request_id(int(q)))
+    return or_(*found)
+
+
+def _selective(condition: ColumnElement[bool], dialect: str) -> ColumnElement[bool]:
+    """``condition``, marked as one that few requests meet, for SQLite's planner.
+
+    SQLite plans without statistics; for a pickup range it would rather walk the whole table
+    in id order (no sort) than read the few requests in the range from the pickup index and
+    sort them. ``likelihood()`` changes nothing but its estimate: the index is used. PostgreSQL
+    knows the table's statistics and chooses by itself. (A range of many months reads all of
+    them and sorts; the ranges operations use are days and weeks.)
+    """
+    if dialect != "sqlite":
+        return condition
+    # Untyped: a Boolean result would be written "likelihood(...) = 1", which no index serves.
+    hinted: ColumnElement[bool] = func.likelihood(condition, literal_column("0.001"))
+    return hinted
+
+
+def filter_conditions(filters: Filters, dialect: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status:
+        conditions.append(RentalRequest.status == filters.status)
+    if filters.customer:
+        conditions.append(RentalRequest.customer_id == filters.customer)
+    if filters.vehicle:
+        conditions.append(RentalRequest.vehicle_code == filters.vehicle)
+    if filters.start_from:
+        conditions.append(_selective(RentalRequest.start_date >= filters.start_from, dialect))
+    if filters.start_to:
+        conditions.append(_selective(RentalRequest.start_date <= filters.start_to, dialect))
+    if filters.q:
+        conditions.append(search_condition(filters.q, dialect))
+    return conditions
+
+
+# --- A page of requests -------------------------------------------------------------------------
+
+
+@dataclass
+class InboxPage:
+    rows: list[RentalRequest]
+    #: ``after`` of the newer page, when there is one.
+    newer: int | None = None
+    #: ``before`` of the older page, when there is one.
+    older: int | None = None
+    #: The newest page (no newer requests to link to).
+    first: bool = True
+
+
+def _listed() -> Select[tuple[RentalRequest]]:
+    """The requests as the list shows them: without the large columns, which it never reads."""
+    large = (
+        RentalRequest.fields,
+        RentalRequest.callup,
+        RentalRequest.basket,
+        RentalRequest.remarks,
+        RentalRequest.ops_notes,
+        RentalRequest.reason,
+    )
+    return select(RentalRequest).options(*(defer(column, raiseload=True) for column in large))
+
+
+def _sort_key(filters: Filters) -> ColumnElement[int]:
+    """What a page is ordered by: the id; for a search, ``id + 0``.
+
+    Walking the table in id order and skipping what does not match is the cheapest plan when
+    the planner believes many rows match, and a walk through the whole table when few do.
+    A search exists to find few, and its estimate is only a guess (PostgreSQL judges a prefix
+    range by a sample). ``id + 0`` is no column an index is ordered by, so the database
+    collects the matches through their indexes and sorts those: bounded by the number of
+    matches, never by the size of the table.
+    """
+    if filters.q:
+        return RentalRequest.id + literal_column("0")
+    return RentalRequest.id
+
+
+def _exists(session: Session, filters: Filters, conditions: list[ColumnElement[bool]]) -> bool:
+    """Whether a request meets ``conditions``; ordered as a page, for the reason above."""
+    statement = select(RentalRequest.id).where(*conditions).order_by(_sort_key(filters)).limit(1)
+    return session.scalar(statement) is not None
+
+
+def fetch_page(
+    session: Session, filters: Filters, *, before: int | None = None, after: int | None = None
+) -> InboxPage:
+    """The page of requests matching ``filters``: the newest, those older than ``before``, or
+    those newer than ``after`` (the newest page when fewer than a page are newer)."""
+    conditions = filter_conditions(filters, session.get_bind().dialect.name)
+    if after is not None:
+        statement = (
+            _listed()
+            .where(*conditions, RentalRequest.id > after)
+            .order_by(_sort_key(filters).asc())
+            .limit(PAGE_SIZE + 1)
+        )
+        rows = list(session.scalars(statement))
+        if len(rows) > PAGE_SIZE:
+            rows = rows[:PAGE_SIZE][::-1]
+            older = (
+                rows[-1].id
+                if _exists(session, filters, [*conditions, RentalRequest.id < rows[-1].id])
+                else None
+            )
+            return InboxPage(rows, newer=rows[0].id, older=older, first=False)
+        before = None
+    statement = (
+        _listed().where(*conditions).order_by(_sort_key(filters).desc()).limit(PAGE_SIZE + 1)
+    )
+    if before is not None:
+        statement = statement.where(RentalRequest.id < before)
+    rows = list(session.scalars(statement))
+    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    rows = rows[:PAGE_SIZE]
+    # A page past the newest links to the newer page (or, when it is empty, to the newest).
+    newer = None
+    if (
+        before is not None
+        and rows
+        and _exists(session, filters, [*conditions, RentalRequest.id > rows[0].id])
+    ):
+        newer = rows[0].id
+    return InboxPage(rows, newer=newer, older=older, first=before is None)
+
+
+def status_counts(session: Session, customer: str | None = None) -> dict[str, int]:
+    """Requests per status (of one customer), from the counts kept in step with every change."""
+    statement = select(StatusCount.status, func.sum(StatusCount.count)).group_by(StatusCount.status)
+    if customer is not None:
+        statement = statement.where(StatusCount.customer_id == customer)
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, count in session.execute(statement):
+        if status in counts:
+            counts[status] = int(count or 0)
+    return counts
