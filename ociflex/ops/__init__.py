@@ -29,28 +29,15 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-# The route modules register their views on bp when imported.
-# Operators and login (login_required, current_operator, client_address):
-from ociflex.ops import auth  # noqa: E402,F401
+# The route modules register their views on bp when imported: operators and login, the inbox,
+# a request's page, the failing e-mails, the workflow actions and the transfer log.
+from ociflex.ops import (  # noqa: E402
+    actions,
+    auth,
+    inbox,
+    outbox_page,
+    request_page,
+    transfers,
+)
 
-# The inbox and its workflow actions: add their imports here.
-# ("isort: split" keeps each import with its comment, instead of one merged import.)
-# isort: split
-# The inbox (ops.inbox):
-from ociflex.ops import inbox  # noqa: E402,F401
-
-# isort: split
-# A request's page (ops.request_detail):
-from ociflex.ops import request_page  # noqa: E402,F401
-
-# isort: split
-# The e-mails that keep failing (ops.outbox, ops.outbox_retry):
-from ociflex.ops import outbox_page  # noqa: E402,F401
-
-# isort: split
-# The workflow actions (ops.request_action) and the forms of templates/ops/_actions.html:
-from ociflex.ops import actions  # noqa: E402,F401
-
-# isort: split
-# The transfer log of call-ups and baskets (ops.transfers, ops.transfer_detail):
-from ociflex.ops import transfers  # noqa: E402,F401
+__all__ = ["actions", "auth", "bp", "inbox", "outbox_page", "request_page", "transfers"]
