@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ociflex import cli, db, i18n, logs, mail, ops, settings, web
 from ociflex.customers import registry
@@ -24,6 +25,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.config.update(settings.from_environment(environ, Path(app.instance_path)))
+    if hops := app.config["OCIFLEX_PROXY_HOPS"]:
+        # Behind a reverse proxy every client would otherwise have the proxy's address, and
+        # the login lockout per address would lock everyone out at once.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     logs.init_app(app)
     db.init_app(app)
     i18n.init_app(app)

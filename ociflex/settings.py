@@ -132,6 +132,13 @@ def mail_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _proxy_hops(environ: Mapping[str, str]) -> int:
+    hops = _int(environ, "OCIFLEX_PROXY_HOPS", 0)
+    if not 0 <= hops <= 5:
+        raise SettingsError(f"OCIFLEX_PROXY_HOPS must be between 0 and 5, not {hops}")
+    return hops
+
+
 def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     """Flask config values for ``environ``; raises :class:`SettingsError` on unsafe settings."""
     env = environ.get("OCIFLEX_ENV", "production")
@@ -168,6 +175,7 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
         "DATABASE_URL": database_url(environ.get("DATABASE_URL"), instance_path),
         "OCIFLEX_CUSTOMERS_DIR": customers_dir.resolve(),
         "OCIFLEX_DEV_TOOLS": dev_tools,
+        "OCIFLEX_PROXY_HOPS": _proxy_hops(environ),
         # An employee may keep the booking form open for a while inside the ERP.
         "OCIFLEX_PUNCHOUT_MAX_AGE": _int(environ, "OCIFLEX_PUNCHOUT_MAX_AGE", 4 * 3600),
         "MAX_CONTENT_LENGTH": _int(environ, "OCIFLEX_MAX_CONTENT_LENGTH", 64 * 1024),

@@ -530,3 +530,15 @@ def test_login_goes_back_only_to_an_ops_page(
 )
 def test_local_next(value: str | None, expected: str | None) -> None:
     assert local_next(value) == expected
+
+
+@pytest.mark.parametrize(("hops", "recorded"), [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_behind_a_trusted_proxy_the_lockout_counts_the_client_not_the_proxy(
+    environ: dict[str, str], operator: Operator, hops: int, recorded: str
+) -> None:
+    app = create_app({**environ, "OCIFLEX_PROXY_HOPS": str(hops)})
+    forwarded = {"environ_base": {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}}
+    log_in(app.test_client(), password="wrong-password-here", **forwarded)
+    with session_for(app) as session:
+        addresses = session.scalars(select(LoginAttempt.client_address)).all()
+    assert addresses == [recorded]

@@ -59,3 +59,14 @@ def test_key_rotation_fallbacks_are_a_list(tmp_path: Path) -> None:
 def test_numbers_must_be_numbers(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="OCIFLEX_PUNCHOUT_MAX_AGE must be a whole number"):
         from_environment({"SECRET_KEY": "x" * 40, "OCIFLEX_PUNCHOUT_MAX_AGE": "4h"}, tmp_path)
+
+
+def test_proxy_hops_are_a_small_number(tmp_path: Path) -> None:
+    production = {"SECRET_KEY": "x" * 40}
+    assert from_environment(production, tmp_path)["OCIFLEX_PROXY_HOPS"] == 0
+    assert (
+        from_environment({**production, "OCIFLEX_PROXY_HOPS": "1"}, tmp_path)["OCIFLEX_PROXY_HOPS"]
+        == 1
+    )
+    with pytest.raises(SettingsError, match="OCIFLEX_PROXY_HOPS must be between 0 and 5"):
+        from_environment({**production, "OCIFLEX_PROXY_HOPS": "9"}, tmp_path)
