@@ -1,6 +1,7 @@
 """The employee's side of the booking form in a real Chromium: a mistake corrected, the back
 button after the basket went, and two punch-outs of two customers open side by side."""
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -73,10 +74,13 @@ def test_an_end_before_the_start_is_shown_corrected_and_then_sent(
 def test_back_after_the_basket_went_asks_before_posting_anything_again(
     page: Page, erp: StandInErp, ociflex: GunicornServer, database_url: str
 ) -> None:
-    """With scripts on, the basket page replaced itself with the ERP's hook page. Back leads to
-    the booking form, a POST answer ociflex forbids to store (``no-store``): Chromium asks
-    before posting again and shows nothing of it. Posting again (a reload) is a new call-up
-    with an empty form: the booking sent before is neither stored nor sent a second time."""
+    """With scripts on, the basket page posts itself to the ERP's hook page. Back leads to a
+    POST answer ociflex forbids to store (``no-store``): Chromium asks before posting again and
+    shows nothing of it. Which answer depends on when the basket page's script ran: if it ran
+    while the page was still loading, Chromium replaced the basket page in the history and
+    back is the booking form (posting again is a new call-up, an empty form); otherwise back
+    is the basket page (posting again re-sends the booking: the same basket, once more). In
+    both cases ociflex stores the request once and the ERP only ever sees FF-000001."""
     page.goto(erp.url("/launch?mode=top&target=_top"))
     start = today() + timedelta(days=8)
     book(page, "COMPACT", start, start + timedelta(days=1))
@@ -85,14 +89,15 @@ def test_back_after_the_basket_went_asks_before_posting_anything_again(
     go_back_to_a_post_answer(page)
     assert ociflex.log_text().count('"POST /oci/fleet" 200') == 1
 
-    page.reload()  # "Continue": Chromium posts the call-up again
-    expect(page.get_by_role("heading", name="Request a vehicle")).to_be_visible()
-    expect(page).to_have_url(ociflex.url(path="/oci/fleet"))
-    expect(page.get_by_label("First day")).to_have_value("")
-    ociflex.wait_for_log('"POST /oci/fleet" 200', count=2)
-    assert ociflex.log_text().count('"POST /oci/fleet/book"') == 1
+    page.reload()  # "Continue": Chromium posts that page's form again
+    expect(page.locator("h1")).to_have_text(re.compile("Request a vehicle|Basket received"))
+    if page.locator("h1").inner_text() == "Request a vehicle":
+        expect(page).to_have_url(ociflex.url(path="/oci/fleet"))
+        expect(page.get_by_label("First day")).to_have_value("")
+        assert ociflex.log_text().count('"POST /oci/fleet/book"') == 1
     assert [r.reference for r in stored_requests(database_url)] == ["FF-000001"]
-    assert len(erp.baskets) == 1
+    quotes = {dict(basket.fields)["NEW_ITEM-EXT_QUOTE_ID[1]"] for basket in erp.baskets}
+    assert quotes == {"FF-000001"}
 
 
 def test_back_to_the_basket_page_and_sending_it_again_stores_one_request(
