@@ -26,11 +26,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ociflex.oci.form_encoding import decode_form
 from tests.support.postgres import free_port
+from tests.support.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class GunicornServer:
+class GunicornServer(Service):
     """``gunicorn app:app`` on 127.0.0.1, as a context manager.
 
     The environment is the test process's, updated with ``environ`` (``OCIFLEX_ENV`` defaults to
@@ -200,18 +200,6 @@ class GunicornServer:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
-    def __enter__(self) -> GunicornServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def __repr__(self) -> str:
         return f"<GunicornServer 127.0.0.1:{self._port} log={self.log_path}>"
 
@@ -279,7 +267,7 @@ _HOOK_PAGE = """<!doctype html>
 """
 
 
-class StandInErp:
+class StandInErp(Service):
     """A buyer's ERP in miniature, on ``http://127.0.0.1:<port>``; a context manager.
 
     - ``GET /launch?mode=iframe|top|popup&target=<~TARGET>&method=post|get&auto=1|0&name=<n>``:
@@ -368,18 +356,6 @@ class StandInErp:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(5)
-
-    def __enter__(self) -> StandInErp:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         port = self._server.server_address[1] if self._server else None

@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from types import TracebackType
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.support.service import Service
 
 
 @dataclass
@@ -51,7 +52,7 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-class SmtpSink:
+class SmtpSink(Service):
     """SMTP server on 127.0.0.1 collecting mail in ``.messages``.
 
     Use as a context manager. Recipients in ``refuse_recipients`` get a 550 at RCPT.
@@ -103,18 +104,6 @@ class SmtpSink:
                 raise AssertionError(f"expected {count} mail(s) within {timeout}s, got {got}")
             time.sleep(0.02)
         return list(self.messages)
-
-    def __enter__(self) -> SmtpSink:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
