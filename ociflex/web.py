@@ -1,12 +1,20 @@
 """What every response gets: security headers, the CSP nonce, and error pages."""
 
+import re
 import secrets
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 PUNCHOUT_FRAME_DEFAULT = "'none'"
+
+#: HSTS outside development: a year, as browsers' preload rules expect.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+#: What a CSP source built from a URL may contain: anything else could end the directive.
+_SOURCE_CHARS = re.compile(r"[a-z][a-z0-9+.-]*:(//[a-z0-9.\-\[\]:]+)?")
 
 
 def csp_nonce() -> str:
@@ -16,12 +24,39 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def _csp_source(url: str) -> str | None:
+    """The CSP source of ``url``'s origin (``sapevent:`` for a scheme without a host); None for
+    a relative URL, which ``'self'`` covers, or anything that is not a plain origin."""
+    parts = urlsplit(url.strip())
+    if not parts.scheme:
+        return None
+    host = parts.netloc.rpartition("@")[2]
+    source = f"{parts.scheme}://{host}" if host else f"{parts.scheme}:"
+    source = source.lower()
+    return source if _SOURCE_CHARS.fullmatch(source) else None
+
+
+def form_target(url: str) -> str:
+    """``url``, for a form's ``action``: its origin joins this response's CSP ``form-action``.
+
+    Every page may post forms to itself only, except to the addresses its templates name
+    through this function (the basket page: exactly the HOOK_URL's origin).
+    """
+    source = _csp_source(url)
+    if source is not None:
+        targets = g.setdefault("form_targets", [])
+        if source not in targets:
+            targets.append(source)
+    return url
+
+
 def _content_security_policy() -> str:
     ancestors = g.get("frame_ancestors") or (PUNCHOUT_FRAME_DEFAULT,)
     script = f"'nonce-{g.csp_nonce}'" if "csp_nonce" in g else "'none'"
+    form_action = " ".join(["'self'", *g.get("form_targets", ())])
     return (
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        f"script-src {script}; frame-ancestors {' '.join(ancestors)}"
+        f"script-src {script}; form-action {form_action}; frame-ancestors {' '.join(ancestors)}"
     )
 
 
@@ -32,6 +67,9 @@ def _secure_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
+    if current_app.config["OCIFLEX_ENV"] != "development":
+        # The development server speaks plain HTTP; every other deployment is HTTPS only.
+        response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
     return response
 
 
@@ -49,3 +87,4 @@ def init_app(app: Flask) -> None:
     app.after_request(_secure_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["form_target"] = form_target

@@ -567,6 +567,36 @@ def test_punch_out_pages_send_no_referrer(
     assert page(client, acme_callup).headers["Referrer-Policy"] == "no-referrer"
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_punch_out_pages_keep_the_strict_base_policy(
+    client: FlaskClient, acme_callup: dict[str, str], page: Visit
+) -> None:
+    policy = csp(page(client, acme_callup))
+    assert policy["default-src"] == "'self'"
+    assert policy["object-src"] == "'none'"
+    assert policy["base-uri"] == "'none'"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.id != "basket"])
+def test_punch_out_pages_post_forms_to_ociflex_only(
+    client: FlaskClient, acme_callup: dict[str, str], page: Visit
+) -> None:
+    assert csp(page(client, acme_callup))["form-action"] == "'self'"
+
+
+def test_the_basket_page_may_post_to_exactly_the_hook_urls_origin(
+    client: FlaskClient, acme_callup: dict[str, str]
+) -> None:
+    assert csp(book_acme(client, acme_callup))["form-action"] == "'self' https://erp.acme.example"
+
+
+def test_the_basket_page_names_a_hook_urls_port(
+    client: FlaskClient, demo_callup: dict[str, str]
+) -> None:
+    response = book_demo(client, demo_callup)
+    assert csp(response)["form-action"] == "'self' http://127.0.0.1:5000"
+
+
 def test_the_demo_may_be_framed_by_each_of_its_origins(
     client: FlaskClient, demo_callup: dict[str, str]
 ) -> None:
@@ -754,7 +784,9 @@ def test_a_basket_for_sap_gui_posts_to_the_sapevent_pseudo_url(
     client: FlaskClient, acme_callup: dict[str, str]
 ) -> None:
     acme_callup["HOOK_URL"] = "SAPEVENT:POST"
-    assert basket_of(book_acme(client, acme_callup)).attrs["action"] == "SAPEVENT:POST"
+    response = book_acme(client, acme_callup)
+    assert basket_of(response).attrs["action"] == "SAPEVENT:POST"
+    assert csp(response)["form-action"] == "'self' sapevent:"
 
 
 @pytest.mark.parametrize(
