@@ -25,6 +25,9 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.config.update(settings.from_environment(environ, Path(app.instance_path)))
+    if app.debug and app.config["OCIFLEX_ENV"] == "production":
+        # Flask reads FLASK_DEBUG from the process environment even when ``environ`` is given.
+        raise settings.SettingsError("Debug mode is on in production: unset FLASK_DEBUG.")
     if hops := app.config["OCIFLEX_PROXY_HOPS"]:
         # Behind a reverse proxy every client would otherwise have the proxy's address, and
         # the login lockout per address would lock everyone out at once.

@@ -46,6 +46,27 @@ def _development_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+#: A production key shorter than this, or with fewer distinct characters, is refused: tokens
+#: signed with it (punch-outs, operator sessions) could be forged by guessing it.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT = 10
+_MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _refuse_weak_key(name: str, key: str) -> None:
+    if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+        raise SettingsError(
+            f"{name} is too weak for production: use at least {MIN_SECRET_KEY_LENGTH} random "
+            f"characters, e.g. the output of {_MAKE_A_KEY}"
+        )
+
+
+def _debug_requested(environ: Mapping[str, str]) -> bool:
+    """Whether ``FLASK_DEBUG`` asks for debug mode, read as Flask reads it."""
+    raw = environ.get("FLASK_DEBUG", "")
+    return bool(raw) and raw.strip().lower() not in ("0", "false", "no")
+
+
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
@@ -148,12 +169,20 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
     if not secret_key:
         if env == "production":
             raise SettingsError(
-                "SECRET_KEY is not set. Set it to a long random value "
-                "(python -c 'import secrets; print(secrets.token_hex(32))'), "
+                f"SECRET_KEY is not set. Set it to a long random value ({_MAKE_A_KEY}), "
                 "or set OCIFLEX_ENV=development on a developer machine."
             )
         secret_key = _development_secret(instance_path)
-    fallbacks = [k for k in environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
+    fallbacks = [k.strip() for k in environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
+    if env == "production":
+        _refuse_weak_key("SECRET_KEY", secret_key)
+        for fallback in fallbacks:
+            _refuse_weak_key("A key in SECRET_KEY_FALLBACKS", fallback)
+        if _debug_requested(environ):
+            raise SettingsError(
+                "FLASK_DEBUG is on in production: its debugger lets anyone who reaches an error "
+                "page run code on the server. Unset FLASK_DEBUG (or use OCIFLEX_ENV=development)."
+            )
     customers_dir = Path(environ.get("OCIFLEX_CUSTOMERS_DIR", "config/customers"))
     dev_tools = environ.get("OCIFLEX_DEV_TOOLS", "1" if env == "development" else "0") == "1"
     retention_days = _int(environ, "OCIFLEX_TRANSFER_RETENTION_DAYS", 90)
@@ -171,7 +200,7 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
     return {
         "OCIFLEX_ENV": env,
         "SECRET_KEY": secret_key,
-        "SECRET_KEY_FALLBACKS": [k.strip() for k in fallbacks],
+        "SECRET_KEY_FALLBACKS": fallbacks,
         "DATABASE_URL": database_url(environ.get("DATABASE_URL"), instance_path),
         "OCIFLEX_CUSTOMERS_DIR": customers_dir.resolve(),
         "OCIFLEX_DEV_TOOLS": dev_tools,

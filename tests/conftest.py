@@ -26,6 +26,8 @@ from tests.support.postgres import postgres_available, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_CUSTOMERS = Path(__file__).parent / "customers"
+#: A key production accepts (long, varied): for tests that build production settings.
+PRODUCTION_SECRET_KEY = "production-key-0123456789abcdefghijklmnopqrstuvwxyz"
 DEMO_PASSWORD = "demo-secret"
 ACME_PASSWORD = "acme-secret"
 

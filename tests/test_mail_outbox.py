@@ -31,6 +31,7 @@ from ociflex.mail.outbox import (
 )
 from ociflex.models import OutboxMessage, RentalRequest, utcnow
 from ociflex.settings import SettingsError, from_environment
+from tests.conftest import PRODUCTION_SECRET_KEY
 from tests.support.smtp import SmtpSink
 from tests.test_mail_compose import store_request
 from tests.test_punchout import book, book_demo, call_up, count_stored, demo_booking
@@ -109,7 +110,7 @@ def parts(message: EmailMessage) -> dict[str, list[EmailMessage]]:
 
 
 def test_mail_settings_have_safe_defaults(tmp_path: Path) -> None:
-    config = from_environment({"SECRET_KEY": "x" * 40}, tmp_path)
+    config = from_environment({"SECRET_KEY": PRODUCTION_SECRET_KEY}, tmp_path)
     assert config["MAIL_SERVER"] == "localhost"
     assert config["MAIL_PORT"] == 25
     assert (config["MAIL_USE_TLS"], config["MAIL_USE_SSL"]) == (False, False)
@@ -128,7 +129,7 @@ def test_mail_settings_have_safe_defaults(tmp_path: Path) -> None:
     [("1", True), ("true", True), ("Yes", True), ("0", False), ("false", False), ("", False)],
 )
 def test_mail_booleans_read_1_true_yes(tmp_path: Path, raw: str, expected: bool) -> None:
-    config = from_environment({"SECRET_KEY": "x" * 40, "MAIL_USE_TLS": raw}, tmp_path)
+    config = from_environment({"SECRET_KEY": PRODUCTION_SECRET_KEY, "MAIL_USE_TLS": raw}, tmp_path)
     assert config["MAIL_USE_TLS"] is expected
 
 
@@ -148,7 +149,7 @@ def test_wrong_mail_settings_are_refused(
     tmp_path: Path, environ: dict[str, str], message: str
 ) -> None:
     with pytest.raises(SettingsError, match=message):
-        from_environment({"SECRET_KEY": "x" * 40, **environ}, tmp_path)
+        from_environment({"SECRET_KEY": PRODUCTION_SECRET_KEY, **environ}, tmp_path)
 
 
 # --- Queueing -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ociflex.ops import operators
 from ociflex.ops.auth import client_address, current_operator, local_next, login_required
 from ociflex.ops.sessions import token_hash
 from ociflex.settings import SettingsError, from_environment
-from tests.conftest import OPERATOR_PASSWORD, csrf_token_in, log_in
+from tests.conftest import OPERATOR_PASSWORD, PRODUCTION_SECRET_KEY, csrf_token_in, log_in
 
 GENERIC_FAILURE = "Onbekende gebruikersnaam of verkeerd wachtwoord."
 SESSION_ENDED = "Uw sessie is beëindigd. Log opnieuw in."
@@ -374,7 +374,7 @@ def test_the_idle_timeout_is_a_setting(environ: dict[str, str], operator: Operat
 
 @pytest.mark.parametrize("minutes", ["0", "721", "half an hour"])
 def test_the_idle_timeout_must_be_sensible(tmp_path: Path, minutes: str) -> None:
-    environ = {"SECRET_KEY": "x" * 40, "OCIFLEX_OPS_IDLE_MINUTES": minutes}
+    environ = {"SECRET_KEY": PRODUCTION_SECRET_KEY, "OCIFLEX_OPS_IDLE_MINUTES": minutes}
     with pytest.raises(SettingsError, match="OCIFLEX_OPS_IDLE_MINUTES must be"):
         from_environment(environ, tmp_path)
 

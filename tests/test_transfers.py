@@ -35,7 +35,7 @@ from ociflex.transfers import (
     recorded_parameters,
     transfer_entry,
 )
-from tests.conftest import ACME_HOOK_URL, ACME_PASSWORD, SigningClock
+from tests.conftest import ACME_HOOK_URL, ACME_PASSWORD, PRODUCTION_SECRET_KEY, SigningClock
 from tests.test_ops_inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, Html, _explain, args_of
 from tests.test_punchout import (
     Page,
@@ -757,12 +757,13 @@ def test_prune_keeps_the_configured_days(environ: dict[str, str]) -> None:
 def test_the_retention_must_be_a_sensible_number_of_days(tmp_path: Path, value: str) -> None:
     with pytest.raises(SettingsError, match="OCIFLEX_TRANSFER_RETENTION_DAYS"):
         from_environment(
-            {"SECRET_KEY": "x" * 40, "OCIFLEX_TRANSFER_RETENTION_DAYS": value}, tmp_path
+            {"SECRET_KEY": PRODUCTION_SECRET_KEY, "OCIFLEX_TRANSFER_RETENTION_DAYS": value},
+            tmp_path,
         )
 
 
 def test_the_retention_is_90_days_by_default(tmp_path: Path) -> None:
-    settings = from_environment({"SECRET_KEY": "x" * 40}, tmp_path)
+    settings = from_environment({"SECRET_KEY": PRODUCTION_SECRET_KEY}, tmp_path)
     assert settings["OCIFLEX_TRANSFER_RETENTION_DAYS"] == 90
 
 

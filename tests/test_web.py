@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 
 from ociflex import create_app
+from tests.conftest import PRODUCTION_SECRET_KEY
 
 ADDRESSES = [
     pytest.param("/oci/nobody", 404, id="unknown-customer"),
@@ -18,7 +19,7 @@ ADDRESSES = [
 
 
 def _app(environ: dict[str, str], env: str) -> Flask:
-    return create_app({**environ, "OCIFLEX_ENV": env, "SECRET_KEY": "k" * 64})
+    return create_app({**environ, "OCIFLEX_ENV": env, "SECRET_KEY": PRODUCTION_SECRET_KEY})
 
 
 @pytest.mark.parametrize(("path", "status"), ADDRESSES)
