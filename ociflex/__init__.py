@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ociflex import cli, db, i18n, logs, mail, ops, settings, web
+from ociflex import cli, db, health, i18n, logs, mail, ops, settings, web
 from ociflex.customers import registry
 from ociflex.devtools import routes as devtools
 from ociflex.punchout.routes import bp as punchout_bp
@@ -40,6 +40,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     registry.init_app(app, environ)
     cli.init_app(app)
     app.register_blueprint(punchout_bp)
+    app.register_blueprint(health.bp)
     # The operations pages (/ops/): always on, production needs them. CSRF for them only.
     ops.init_app(app)
     if app.config["OCIFLEX_DEV_TOOLS"]:

@@ -1,13 +1,42 @@
-"""The database engine and one SQLAlchemy session per request."""
+"""The database engine, one SQLAlchemy session per request, and the 503 when it is gone."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: How long a PostgreSQL connection attempt may take before the request gets its 503.
+POSTGRES_CONNECT_TIMEOUT_S = 5
+#: What a 503 for an unreachable database tells browsers and ERPs to wait, in seconds.
+RETRY_AFTER_S = 30
+
+#: Errors that say the database cannot be reached, or is too busy: not that a request is wrong.
+UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot take the request now; nothing was stored, and it may be repeated."""
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=RETRY_AFTER_S)
+
+
+def error_summary(error: SQLAlchemyError) -> str:
+    """The driver's message only: SQLAlchemy's own repeats the statement's parameters, which
+    hold personal data."""
+    detail = error.orig if isinstance(error, DBAPIError) else error
+    first_line = str(detail).strip().splitlines()[:1]
+    return f"{type(detail).__name__}: {first_line[0] if first_line else ''}"[:300]
 
 
 WRITE = "ociflex_write"
@@ -43,7 +72,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -51,6 +82,14 @@ def init_app(app: Flask) -> None:
     app.extensions["ociflex.engine"] = engine
     app.extensions["ociflex.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
+    for error in UNREACHABLE:
+        app.register_error_handler(error, _unreachable)
+
+
+def _unreachable(error: SQLAlchemyError) -> ResponseReturnValue:
+    """A 503 page (its transaction rolled back when the session closes), never a 500."""
+    log.error("database unavailable: %s %s: %s", request.method, request.path, error_summary(error))
+    return current_app.handle_http_exception(DatabaseUnavailable())
 
 
 def get_session() -> Session:
@@ -69,6 +108,17 @@ def _close_session(_exc: BaseException | None) -> None:
 def begin_write(session: Session) -> None:
     """Start ``session``'s transaction as one that will write (see :func:`_tune_sqlite`)."""
     session.connection(execution_options={WRITE: True})
+
+
+def reachable() -> bool:
+    """Whether the current app's database answers a query now."""
+    try:
+        with current_app.extensions["ociflex.engine"].connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError as error:
+        log.error("database unavailable: %s", error_summary(error))
+        return False
+    return True
 
 
 @contextmanager

@@ -23,11 +23,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ociflex.customers.model import Customer
-from ociflex.db import begin_write, session_for
+from ociflex.db import begin_write, error_summary, session_for
 from ociflex.models import Transfer, utcnow
 from ociflex.oci.hook_url import SAPEVENT, origin_of
 
@@ -154,15 +154,13 @@ def record_transfer(**fields: Any) -> Transfer | None:
             session.add(entry)
             session.commit()
     except SQLAlchemyError as error:
-        # The DBAPI's message only: SQLAlchemy's own names the statement's parameters.
         log.error(
-            "transfer log: could not record %s %s: customer=%s status=%s error=%s: %s",
+            "transfer log: could not record %s %s: customer=%s status=%s error=%s",
             entry.kind,
             entry.outcome,
             entry.customer_id,
             entry.status,
-            type(error).__name__,
-            error.orig if isinstance(error, DBAPIError) else error,
+            error_summary(error),
         )
         return None
     return entry

@@ -73,14 +73,29 @@ def _secure_headers(response: Response) -> Response:
     return response
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
+def _http_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
     messages = {
         404: gettext("This page does not exist. Check the address, or start again from your ERP."),
         405: gettext("This address does not accept this kind of request."),
         413: gettext("The request is too large. Send less data."),
+        503: gettext(
+            "FlexFleet cannot reach its database at the moment, so nothing was stored. "
+            "Please try again in a few minutes."
+        ),
     }
-    message = messages.get(error.code or 500, gettext("The request could not be handled."))
-    return render_template("error.html", code=error.code, message=message), error.code or 500
+    code = error.code or 500
+    message = messages.get(code, gettext("The request could not be handled."))
+    # A form that is safe to send twice (see resendable()) gets a button that sends it again.
+    resend = list(request.form.items(multi=True)) if code == 503 and g.get("resendable") else None
+    headers = {"Retry-After": str(retry)} if (retry := getattr(error, "retry_after", None)) else {}
+    page = render_template("error.html", code=code, message=message, resend=resend)
+    return page, code, headers
+
+
+def resendable() -> None:
+    """Mark this request's form as safe to send again as it is, should the service be briefly
+    unavailable: the error page then offers a button that does (never for a login form)."""
+    g.resendable = True
 
 
 def init_app(app: Flask) -> None:

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
 
 from ociflex import create_app, migrate
@@ -23,6 +24,7 @@ from ociflex.models import Base, Operator
 from ociflex.ops import operators
 from ociflex.ops.operators import add_operator
 from tests.support.postgres import postgres_available, throwaway_postgres
+from tests.support.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_CUSTOMERS = Path(__file__).parent / "customers"
@@ -59,9 +61,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / 'ociflex.sqlite3'}"
         migrate.upgrade(url)
         return url
-    url = request.getfixturevalue("postgres_server")
-    _empty_tables(url)
-    return url
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """The PostgreSQL cluster alone, its tables emptied: for what only a database server does
+    (going away and coming back, concurrent transactions)."""
+    _empty_tables(postgres_server)
+    return postgres_server
+
+
+@pytest.fixture
+def database_link(postgres_url: str) -> Iterator[TcpProxy]:
+    """The network between ociflex and PostgreSQL, which a test can cut and restore."""
+    url = make_url(postgres_url)
+    with TcpProxy((url.host or "127.0.0.1", url.port or 5432)) as link:
+        yield link
+
+
+@pytest.fixture
+def linked_app(
+    tmp_path: Path, postgres_url: str, customers_dir: Path, database_link: TcpProxy
+) -> Iterator[Flask]:
+    """An app that reaches PostgreSQL through :func:`database_link` only."""
+    url = make_url(postgres_url).set(port=database_link.port)
+    app = create_app(
+        make_environ(tmp_path, url.render_as_string(hide_password=False), customers_dir)
+    )
+    yield app
+    app.extensions["ociflex.engine"].dispose()
 
 
 @pytest.fixture
@@ -73,8 +102,8 @@ def customers_dir(tmp_path: Path) -> Path:
     return directory
 
 
-@pytest.fixture
-def environ(tmp_path: Path, database_url: str, customers_dir: Path) -> dict[str, str]:
+def make_environ(tmp_path: Path, database_url: str, customers_dir: Path) -> dict[str, str]:
+    """The environment of a testing app on ``database_url``."""
     return {
         "OCIFLEX_ENV": "testing",
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
@@ -84,6 +113,11 @@ def environ(tmp_path: Path, database_url: str, customers_dir: Path) -> dict[str,
         "OCIFLEX_DEMO_PASSWORD": DEMO_PASSWORD,
         "OCIFLEX_ACME_PASSWORD": ACME_PASSWORD,
     }
+
+
+@pytest.fixture
+def environ(tmp_path: Path, database_url: str, customers_dir: Path) -> dict[str, str]:
+    return make_environ(tmp_path, database_url, customers_dir)
 
 
 @pytest.fixture

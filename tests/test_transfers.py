@@ -430,8 +430,13 @@ def test_a_basket_is_recorded_with_its_request_or_not_at_all(
     """The basket's entry is written in the request's transaction: never a request without
     its entry (the basket sent unrecorded), never an entry without its request."""
     token = call_up(client, "acme", acme_callup).token
-    with transfers_table_gone(app), pytest.raises(SQLAlchemyError):
-        book(client, "acme", token, **acme_booking())
+    with transfers_table_gone(app):
+        if app.config["DATABASE_URL"].startswith("sqlite"):
+            # SQLite calls a missing table an OperationalError: the "try again later" page.
+            assert book(client, "acme", token, **acme_booking()).status_code == 503
+        else:
+            with pytest.raises(SQLAlchemyError):
+                book(client, "acme", token, **acme_booking())
     assert stored(app) == []
     assert [entry.kind for entry in entries(app)] == ["callup"]
     # The employee sends the form again: request and entry are stored together.

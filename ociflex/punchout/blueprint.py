@@ -9,6 +9,7 @@ from flask_babel import gettext
 
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
+from ociflex.models import Transfer
 from ociflex.oci.callup import Params, Punchout
 from ociflex.oci.form_encoding import LEGACY_CHARSET, FormEncodingError, decode_form
 from ociflex.punchout.forms import BookingForm, today
@@ -44,9 +45,10 @@ def _record(
     customer: Customer | None,
     parameters: Params | None = None,
     **fields: object,
-) -> None:
-    """Write an entry of the transfer log in a transaction of its own (never failing)."""
-    record_transfer(
+) -> Transfer | None:
+    """Write an entry of the transfer log in a transaction of its own (never failing); the
+    entry, or None when the database did not take it."""
+    return record_transfer(
         kind=kind,
         outcome=outcome,
         status=status,

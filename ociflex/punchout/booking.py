@@ -25,6 +25,7 @@ from ociflex.punchout.register import register_request
 from ociflex.punchout.token import TokenError, TokenExpired
 from ociflex.text import N_
 from ociflex.transfers import transfer_entry
+from ociflex.web import resendable
 
 
 def _booking_params() -> Params:
@@ -87,6 +88,8 @@ def _booking(customer: Customer, punchout: Punchout, form: BookingForm) -> Booki
 
 @bp.post("/<customer_id>/book")
 def book(customer_id: str) -> tuple[str, int]:
+    # Sent twice, the form stores one request (the token's punch-out id is unique).
+    resendable()
     customer = _customer(customer_id, "booking")
     punchout = _punchout_from_form(customer)
     form = booking_form_class(customer)(formdata=request.form)

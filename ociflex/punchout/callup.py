@@ -4,6 +4,7 @@ call sent to the same URL (see :mod:`ociflex.punchout.functions`)."""
 from flask import abort, request
 
 from ociflex.customers.model import Customer
+from ociflex.db import DatabaseUnavailable, reachable
 from ociflex.oci.callup import CallupError, Params, read_callup, requested_function
 from ociflex.oci.form_encoding import LEGACY_CHARSET, MAX_FIELDS, FormEncodingError
 from ociflex.oci.hook_url import origin_of
@@ -62,7 +63,7 @@ def callup(customer_id: str) -> tuple[str, int]:
             hook_url=params.get("HOOK_URL"),
         )
         return _error_page(error.status, error.message, error.fix, **error.params)
-    _record(
+    accepted = _record(
         "callup",
         "accepted",
         200,
@@ -72,6 +73,10 @@ def callup(customer_id: str) -> tuple[str, int]:
         punchout_id=punchout.id,
         hook_url=punchout.hook_url,
     )
+    if accepted is None and not reachable():
+        # A database that cannot be reached will not take the booking either: say so now,
+        # before the employee fills in the form.
+        raise DatabaseUnavailable()
     log.info(
         "call-up accepted: customer=%s punchout=%s method=%s hook=%s target=%s charset=%s",
         customer.id,
