@@ -354,6 +354,30 @@ def _apply(callup: dict[str, str], change: dict[str, str | None]) -> dict[str, s
             id="charset-unknown",
         ),
         pytest.param(
+            {"HTTP_CONTENT_CHARSET": "base64"},
+            400,
+            "The character set base64 in HTTP_CONTENT_CHARSET is unknown.",
+            id="charset-not-text",
+        ),
+        pytest.param(
+            {"HTTP_CONTENT_CHARSET": "utf-16"},
+            400,
+            "The character set utf-16 in HTTP_CONTENT_CHARSET is unknown.",
+            id="charset-no-form-can-post",
+        ),
+        pytest.param(
+            {"~OkCode": "ADDI\r\nX-Injected: 1"},
+            400,
+            "~OkCode must be a short code on one line (at most 40 characters).",
+            id="okcode-line-break",
+        ),
+        pytest.param(
+            {"~CALLER": "C" * 41},
+            400,
+            "~CALLER must be a short code on one line (at most 40 characters).",
+            id="caller-too-long",
+        ),
+        pytest.param(
             {"FUNCTION": "TELEPORT"},
             400,
             "The OCI function TELEPORT is not offered by this catalogue; it offers "
@@ -428,6 +452,50 @@ def test_the_login_is_checked_before_the_rest_of_the_call_up(client: FlaskClient
     response = client.post("/oci/acme", data={"loginname": "acme-sap", "pwd": "guess"})
     assert response.status_code == 403
     assert "HOOK_URL" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("where", ["query", "body"])
+def test_a_call_up_in_no_readable_charset_is_refused_not_guessed(
+    client: FlaskClient, app: Flask, demo_callup: dict[str, str], where: str
+) -> None:
+    """0x81 is neither UTF-8 nor windows-1252 (the demo's fallback): any reading would store
+    garbled text. (A customer whose ERP sends ISO-8859-1 can read every byte.)"""
+    demo_callup.pop("oci_userfullname")
+    unreadable = "oci_userfullname=Jan%81"
+    if where == "query":
+        response = client.post(f"/oci/demo?{unreadable}", data=demo_callup)
+    else:
+        response = client.post(
+            "/oci/demo",
+            data=f"{urlencode(demo_callup)}&{unreadable}",
+            content_type="application/x-www-form-urlencoded",
+        )
+    assert response.status_code == 400
+    assert Page(response).alert == (
+        "De aanroep bevat bytes die geen UTF-8 en ook geen windows-1252 zijn."
+    )
+    assert count_stored(app) == 0
+
+
+def test_a_call_up_with_too_many_parameters_says_so(
+    client: FlaskClient, acme_callup: dict[str, str]
+) -> None:
+    response = client.post("/oci/acme", data={**acme_callup, **{f"x{i}": "" for i in range(600)}})
+    assert response.status_code == 400
+    assert Page(response).alert == "The call-up has more than 500 parameters."
+
+
+def test_a_booking_form_that_is_not_utf8_is_refused_not_guessed(
+    client: FlaskClient, app: Flask, acme_callup: dict[str, str]
+) -> None:
+    token = call_up(client, "acme", acme_callup).token
+    form = urlencode({"punchout": token, **acme_booking()}).encode() + b"&remarks=Zo%EB"
+    response = client.post(
+        "/oci/acme/book", data=form, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert Page(response).alert == "The form arrived with characters that are not valid UTF-8."
+    assert count_stored(app) == 0
 
 
 def test_a_hook_url_sent_twice_with_different_values_is_refused(

@@ -125,16 +125,16 @@ def checked_basket(
     into ``charset``. Raises :class:`BasketError` when the result breaks an OCI rule or one of
     ``customer``'s limits."""
     items = [
-        (item_name(field, index), value)
+        (item_name(field, index), in_charset(value, charset, _limit(customer, field)))
         for index, line in enumerate(lines, start=1)
         for field, value in line
     ]
     echoed = [
-        (name, value)
+        (name, in_charset(value, charset))
         for name, value in zip(ECHOED_PARAMETERS, (ok_code, caller), strict=True)
         if value is not None
     ]
-    fields = tuple((name, in_charset(value, charset)) for name, value in items + echoed)
+    fields = tuple(items + echoed)
     basket = Basket(action=hook_url, target=target, charset=charset, fields=fields)
     if problems := basket_problems(basket.fields, basket.charset, customer.limit):
         raise BasketError(
@@ -142,6 +142,12 @@ def checked_basket(
             list(dict.fromkeys(problem.field for problem in problems if problem.field)),
         )
     return basket
+
+
+def _limit(customer: Customer, field: str) -> int | None:
+    """The customer's limit of a NEW_ITEM ``field``; ``None`` for a name OCI does not know,
+    which :func:`basket_problems` reports."""
+    return customer.limit(field) if field in NEW_ITEM_MAX_LENGTHS else None
 
 
 def item_name(field: str, index: int) -> str:

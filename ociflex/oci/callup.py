@@ -30,6 +30,11 @@ FRAME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 CHARSET_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
+#: ``~OkCode`` and ``~CALLER`` go back into the basket as they came: short codes ("ADDI").
+ECHOED_MAX_LENGTH = 40
+#: What a charset must encode as ASCII to carry a form post (not UTF-16, UTF-7, base64...).
+_FORM_PROBE = "Az09=&+-%_."
+
 #: Parameters that may be given once only: a second, different value is an attack or a bug.
 SINGLE_VALUED = ("HOOK_URL",)
 
@@ -198,8 +203,9 @@ def read_charset(customer: Customer, params: Params) -> str:
     try:
         if not CHARSET_LABEL.match(requested):
             raise LookupError(requested)
-        codecs.lookup(requested)
-    except LookupError:
+        if _FORM_PROBE.encode(codecs.lookup(requested).name) != _FORM_PROBE.encode("ascii"):
+            raise LookupError(requested)
+    except (LookupError, UnicodeError):
         raise CallupError(
             400,
             N_("The character set %(charset)s in HTTP_CONTENT_CHARSET is unknown."),
@@ -261,6 +267,20 @@ def _is_email(value: str) -> bool:
     return True
 
 
+def _read_echoed(params: Params, name: str) -> str | None:
+    """A parameter the basket echoes back, if it is a short single-line code."""
+    value = params.get(name)
+    if value is not None and (CONTROL_CHARACTERS.search(value) or len(value) > ECHOED_MAX_LENGTH):
+        raise CallupError(
+            400,
+            N_("%(param)s must be a short code on one line (at most %(max)s characters)."),
+            N_("Ask your ERP administrator to check the value sent in %(param)s."),
+            param=name,
+            max=ECHOED_MAX_LENGTH,
+        )
+    return value
+
+
 def _read_fields(customer: Customer, params: Params) -> dict[str, str]:
     values: dict[str, str] = {}
     for field_ in customer.fields.values():
@@ -299,8 +319,8 @@ def read_callup(customer: Customer, params: Params) -> Punchout:
         hook_url=hook_url,
         target=frame_target(params),
         charset=read_charset(customer, params),
-        ok_code=params.get("~OkCode"),
-        caller=params.get("~CALLER"),
+        ok_code=_read_echoed(params, "~OkCode"),
+        caller=_read_echoed(params, "~CALLER"),
         oci_version=params.get("OCI_VERSION"),
         fields=_read_fields(customer, params),
         callup=params.without(customer.login.password_param, "PASSWORD"),

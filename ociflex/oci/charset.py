@@ -35,15 +35,34 @@ _FALLBACKS = {
 }
 
 
-def in_charset(value: str, charset: str) -> str:
-    """``value`` with every character that ``charset`` cannot encode transliterated."""
-    value = unicodedata.normalize("NFC", value)
+def in_charset(value: str, charset: str, max_length: int | None = None) -> str:
+    """``value`` with every character that ``charset`` cannot encode transliterated.
+
+    A stand-in can be longer than its character (``€`` -> ``EUR``, ``각`` -> two jamo). When
+    that would make a value of at most ``max_length`` characters longer than ``max_length``,
+    each character gets a stand-in of one character instead (``?`` where there is none), so a
+    value that the call-up accepted for a field of the basket always fits that field.
+    """
     codec = codec_for(charset)
     if codec is None:
         return value  # check_basket reports the unknown charset
-    return "".join(
-        char if _encodable(char, codec) else _transliterated(char, codec) for char in value
+    text = "".join(
+        char if _encodable(char, codec) else _transliterated(char, codec)
+        for char in unicodedata.normalize("NFC", value)
     )
+    if max_length is None or len(text) <= max_length or len(value) > max_length:
+        return text
+    return "".join(_one_for_one(char, codec) for char in value)
+
+
+def _one_for_one(char: str, codec: codecs.CodecInfo) -> str:
+    """``char`` if encodable, else a stand-in of at most one character."""
+    if _encodable(char, codec):
+        return char
+    if unicodedata.combining(char):
+        return ""
+    stand_in = _transliterated(char, codec)
+    return stand_in if len(stand_in) == 1 else "?"
 
 
 def _transliterated(char: str, codec: codecs.CodecInfo) -> str:

@@ -14,8 +14,16 @@ LEGACY_CHARSET = "windows-1252"
 MAX_FIELDS = 500
 
 
+#: The charset :func:`decode_form` reports when the bytes are neither UTF-8 nor the legacy one.
+UNKNOWN_CHARSET = "unknown"
+
+
 class FormEncodingError(ValueError):
     """The data has more fields than :data:`MAX_FIELDS`."""
+
+
+class UnreadableForm(FormEncodingError):
+    """The data is neither UTF-8 nor in the legacy charset it may be in."""
 
 
 def decode_form(
@@ -37,4 +45,4 @@ def decode_form(
         except ValueError as error:
             raise FormEncodingError(str(error)) from None
         return pairs, charset
-    return parse_qsl(text, keep_blank_values=True, errors="replace"), "unknown"
+    return parse_qsl(text, keep_blank_values=True, errors="replace"), UNKNOWN_CHARSET

@@ -11,7 +11,13 @@ from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
 from ociflex.models import Transfer
 from ociflex.oci.callup import Params, Punchout
-from ociflex.oci.form_encoding import LEGACY_CHARSET, FormEncodingError, decode_form
+from ociflex.oci.form_encoding import (
+    LEGACY_CHARSET,
+    UNKNOWN_CHARSET,
+    FormEncodingError,
+    UnreadableForm,
+    decode_form,
+)
 from ociflex.punchout.forms import BookingForm, today
 from ociflex.punchout.token import PunchoutTokens
 from ociflex.transfers import record_transfer
@@ -119,11 +125,15 @@ def _address_bar() -> dict[str, str | None]:
 
 def _received_params(legacy: str, exclude: tuple[str, ...] = ()) -> Params:
     """Query string and body, each decoded as UTF-8 or else in ``legacy``, without the
-    parameters named in ``exclude``; FormEncodingError when there are too many."""
-    query, _ = decode_form(request.query_string, legacy)
+    parameters named in ``exclude``; FormEncodingError when there are too many, UnreadableForm
+    when the bytes are in neither charset (never guessed: the values would be garbled)."""
+    query, query_charset = decode_form(request.query_string, legacy)
+    body_charset = None
     if request.mimetype == "application/x-www-form-urlencoded":
-        body, _ = decode_form(request.get_data(cache=True), legacy)
+        body, body_charset = decode_form(request.get_data(cache=True), legacy)
     else:
         body = list(request.form.items(multi=True))
+    if UNKNOWN_CHARSET in (query_charset, body_charset):
+        raise UnreadableForm(f"neither UTF-8 nor {legacy}")
     params = Params.merge(query, body)
     return Params(params.without(*exclude)) if exclude else params

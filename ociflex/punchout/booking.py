@@ -10,6 +10,7 @@ from ociflex.customers.model import Customer
 from ociflex.db import get_session
 from ociflex.oci.basket import BasketError, Booking
 from ociflex.oci.callup import Params, Punchout
+from ociflex.oci.form_encoding import FormEncodingError, decode_form
 from ociflex.oci.hook_url import origin_of
 from ociflex.punchout.blueprint import (
     _customer,
@@ -49,6 +50,23 @@ def _refuse_booking(
     )
     fix = N_("Nothing was booked. Start again from your purchasing system.")
     abort(make_response(_error_page(400, message, fix)))
+
+
+def _check_form_encoding(customer: Customer) -> None:
+    """The booking page is UTF-8, so its form comes back in UTF-8: anything else is refused,
+    never guessed (a guess would store garbled text)."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return
+    try:
+        _, charset = decode_form(request.get_data(cache=True))
+    except FormEncodingError:
+        _refuse_booking(customer, "too many fields", N_("The form has too many fields."))
+    if charset != "utf-8":
+        _refuse_booking(
+            customer,
+            "form not UTF-8",
+            N_("The form arrived with characters that are not valid UTF-8."),
+        )
 
 
 def _punchout_from_form(customer: Customer) -> Punchout:
@@ -91,6 +109,7 @@ def book(customer_id: str) -> tuple[str, int]:
     # Sent twice, the form stores one request (the token's punch-out id is unique).
     resendable()
     customer = _customer(customer_id, "booking")
+    _check_form_encoding(customer)
     punchout = _punchout_from_form(customer)
     form = booking_form_class(customer)(formdata=request.form)
     if not form.validate():

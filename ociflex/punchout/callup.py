@@ -1,12 +1,17 @@
 """The call-up: /oci/<customer_id>, the employee's booking form, or the answer to a FUNCTION
 call sent to the same URL (see :mod:`ociflex.punchout.functions`)."""
 
-from flask import abort, request
+from flask import abort, make_response, request
 
 from ociflex.customers.model import Customer
 from ociflex.db import DatabaseUnavailable, reachable
 from ociflex.oci.callup import CallupError, Params, read_callup, requested_function
-from ociflex.oci.form_encoding import LEGACY_CHARSET, MAX_FIELDS, FormEncodingError
+from ociflex.oci.form_encoding import (
+    LEGACY_CHARSET,
+    MAX_FIELDS,
+    FormEncodingError,
+    UnreadableForm,
+)
 from ociflex.oci.hook_url import origin_of
 from ociflex.punchout.blueprint import (
     _customer,
@@ -20,6 +25,7 @@ from ociflex.punchout.blueprint import (
 )
 from ociflex.punchout.forms import booking_form_class
 from ociflex.punchout.functions import _function_call
+from ociflex.text import N_
 
 
 def _callup_params(customer: Customer) -> Params:
@@ -28,16 +34,17 @@ def _callup_params(customer: Customer) -> Params:
     legacy = LEGACY_CHARSET if "utf" in charset.lower() else charset
     try:
         return _received_params(legacy)
+    except UnreadableForm:
+        reason = f"the call-up is neither UTF-8 nor {legacy}"
+        message = N_("The call-up contains bytes that are neither UTF-8 nor %(charset)s.")
+        fix = N_("Ask your ERP administrator to send the call-up in UTF-8 or in %(charset)s.")
     except FormEncodingError:
-        _record(
-            "callup",
-            "rejected",
-            400,
-            customer.id,
-            customer,
-            reason=f"the call-up has more than {MAX_FIELDS} parameters",
-        )
-        abort(400)
+        reason = f"the call-up has more than {MAX_FIELDS} parameters"
+        message = N_("The call-up has more than %(max)s parameters.")
+        fix = N_("Ask your ERP administrator to send only the parameters of this catalogue.")
+    log.warning("call-up rejected: customer=%s status=400 reason=%s", customer.id, reason)
+    _record("callup", "rejected", 400, customer.id, customer, reason=reason)
+    abort(make_response(_error_page(400, message, fix, charset=legacy, max=MAX_FIELDS)))
 
 
 @bp.route("/<customer_id>", methods=["GET", "POST"])

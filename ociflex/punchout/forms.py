@@ -1,5 +1,6 @@
 """The booking form, built per customer: its vehicles, its locations, its editable fields."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -82,6 +83,15 @@ def _field_validators(field: Field, required: InputRequired) -> list:
     ]
 
 
+#: Control characters other than the line breaks and tabs that a text area may hold.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _plain_text(_form: FlaskForm, form_field: TextAreaField) -> None:
+    if form_field.data and _CONTROL_IN_TEXT.search(form_field.data):
+        raise ValidationError(gettext("Use plain text: no control characters."))
+
+
 def _rate(amount: Decimal, currency: str) -> str:
     """The day rate as the page's language writes money: "€ 39,50 per dag", "€39.50 per day"."""
     return gettext("%(amount)s per day", amount=format_currency(amount, currency))
@@ -125,6 +135,6 @@ def booking_form_class(customer: Customer) -> type[BookingForm]:
             )
     attributes["remarks"] = TextAreaField(
         gettext("Remarks (optional)"),
-        validators=[Optional(), Length(max=REMARKS_MAX_LENGTH)],
+        validators=[Optional(), Length(max=REMARKS_MAX_LENGTH), _plain_text],
     )
     return type(f"BookingForm_{customer.id}", (BookingForm,), attributes)
