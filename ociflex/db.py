@@ -10,25 +10,27 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import ServiceUnavailable
+
+from ociflex.text import N_
+from ociflex.web import Unavailable
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 #: How long a PostgreSQL connection attempt may take before the request gets its 503.
 POSTGRES_CONNECT_TIMEOUT_S = 5
-#: What a 503 for an unreachable database tells browsers and ERPs to wait, in seconds.
-RETRY_AFTER_S = 30
 
 #: Errors that say the database cannot be reached, or is too busy: not that a request is wrong.
 UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
-class DatabaseUnavailable(ServiceUnavailable):
+class DatabaseUnavailable(Unavailable):
     """The database cannot take the request now; nothing was stored, and it may be repeated."""
 
-    def __init__(self) -> None:
-        super().__init__(retry_after=RETRY_AFTER_S)
+    message = N_(
+        "FlexFleet cannot reach its database at the moment, so nothing was stored. "
+        "Please try again in a few minutes."
+    )
 
 
 def error_summary(error: SQLAlchemyError) -> str:

@@ -6,9 +6,14 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import gettext
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from ociflex.text import N_
 
 PUNCHOUT_FRAME_DEFAULT = "'none'"
+
+#: What a 503 tells browsers and ERPs to wait before trying again, in seconds.
+RETRY_AFTER_S = 30
 
 #: HSTS outside development: a year, as browsers' preload rules expect.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
@@ -73,18 +78,27 @@ def _secure_headers(response: Response) -> Response:
     return response
 
 
+class Unavailable(ServiceUnavailable):
+    """A 503 whose page says why in :attr:`message` (a catalogue text); nothing was stored,
+    and the same request may be sent again after ``Retry-After`` seconds."""
+
+    message = N_("FlexFleet is not available at the moment. Please try again in a few minutes.")
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=RETRY_AFTER_S)
+
+
 def _http_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
     messages = {
         404: gettext("This page does not exist. Check the address, or start again from your ERP."),
         405: gettext("This address does not accept this kind of request."),
         413: gettext("The request is too large. Send less data."),
-        503: gettext(
-            "FlexFleet cannot reach its database at the moment, so nothing was stored. "
-            "Please try again in a few minutes."
-        ),
     }
     code = error.code or 500
-    message = messages.get(code, gettext("The request could not be handled."))
+    if isinstance(error, Unavailable):
+        message = gettext(error.message)
+    else:
+        message = messages.get(code, gettext("The request could not be handled."))
     # A form that is safe to send twice (see resendable()) gets a button that sends it again.
     resend = list(request.form.items(multi=True)) if code == 503 and g.get("resendable") else None
     headers = {"Retry-After": str(retry)} if (retry := getattr(error, "retry_after", None)) else {}

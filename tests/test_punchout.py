@@ -547,13 +547,23 @@ def app_with_broken_customers(environ: dict[str, str], customers_dir: Path) -> I
     app.extensions["ociflex.engine"].dispose()
 
 
+#: In Dutch, the default: the language is in the file that cannot be read.
+CATALOGUE_UNAVAILABLE = (
+    "Deze catalogus kan op dit moment niet worden gebruikt: de configuratie bij Euromobil wordt "
+    "gecorrigeerd. Er is niets opgeslagen. Probeer het later opnieuw."
+)
+
+
 @pytest.mark.parametrize("customer", ["broken", "acme"])
-def test_a_customer_whose_file_has_problems_is_not_served(
+def test_a_customer_whose_file_has_problems_is_not_served_for_now(
     app_with_broken_customers: Flask, acme_callup: dict[str, str], customer: str
 ) -> None:
+    """Not a 404: the catalogue exists and comes back once its file is fixed."""
     client = app_with_broken_customers.test_client(use_cookies=False)
     response = client.post(f"/oci/{customer}", data=acme_callup)
-    assert response.status_code == 404
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert Page(response).alert == CATALOGUE_UNAVAILABLE
     assert count_stored(app_with_broken_customers) == 0
 
 

@@ -20,7 +20,9 @@ from ociflex.oci.form_encoding import (
 )
 from ociflex.punchout.forms import BookingForm, today
 from ociflex.punchout.token import PunchoutTokens
+from ociflex.text import N_
 from ociflex.transfers import record_transfer
+from ociflex.web import Unavailable
 
 bp = Blueprint("punchout", __name__, url_prefix="/oci")
 #: One logger for all punchout views, under the name their log lines have always carried.
@@ -41,6 +43,7 @@ def _tokens() -> PunchoutTokens:
 
 #: The reason the transfer log gives for a customer id that no customer file serves.
 UNKNOWN_CUSTOMER = "unknown customer: no customer file with this id is served"
+BROKEN_CUSTOMER = "the customer file has problems (see flask ociflex customers check)"
 
 
 def _record(
@@ -67,10 +70,24 @@ def _record(
     )
 
 
+class CatalogueUnavailable(Unavailable):
+    """The customer's file has problems: the punch-out waits for the fix, it is not gone."""
+
+    message = N_(
+        "This catalogue cannot be used at the moment: its configuration at Euromobil is being "
+        "corrected. Nothing was stored. Please try again later."
+    )
+
+
 def _customer(customer_id: str, kind: str) -> Customer:
-    """The served customer ``customer_id``; else 404, recorded in the transfer log as a
-    rejected ``kind`` (``callup`` or ``booking``)."""
-    customer = customers().get(customer_id)
+    """The served customer ``customer_id``; else 404 (or 503 while its file has problems),
+    recorded in the transfer log as a rejected ``kind`` (``callup`` or ``booking``)."""
+    registry = customers()
+    customer = registry.get(customer_id)
+    if customer is None and customer_id in registry.result.problems:
+        log.error("call-up for customer %r, whose file has problems: not served", customer_id)
+        _record(kind, "rejected", 503, customer_id, None, reason=BROKEN_CUSTOMER)
+        raise CatalogueUnavailable()
     if customer is None:
         log.warning("call-up for unknown or unserved customer %r", customer_id[:64])
         try:
