@@ -179,6 +179,29 @@ class GunicornServer(Service):
                 time.sleep(0.05)
         return False
 
+    def worker_pids(self) -> list[int]:
+        """The process ids of gunicorn's workers (the master's children) now."""
+        if self._process is None:
+            return []
+        pid = self._process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        return [int(child) for child in children.split()]
+
+    def reload(self, timeout: float = 15.0) -> None:
+        """SIGHUP, as the operations runbook does after a customer file changed: gunicorn
+        starts new workers (which read the files again) and stops the old ones. Returns once
+        none of the old workers is left and as many new ones run."""
+        assert self._process is not None
+        old = set(self.worker_pids())
+        self._process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = set(self.worker_pids())
+            if not now & old and len(now) == self.workers:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"gunicorn did not replace its workers\n{_tail(self.log_text())}")
+
     def stop(self) -> None:
         """SIGTERM (gunicorn's graceful shutdown), then SIGKILL to the whole process group."""
         self._kill()
