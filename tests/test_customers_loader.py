@@ -536,3 +536,20 @@ def test_two_files_for_one_customer_are_both_refused(tmp_path: Path) -> None:
     assert result.customers == {}
     [problem] = result.problems["acme"]
     assert "acme.yaml, acme.yml all define customer 'acme'" in problem.message
+
+
+def test_email_domains_are_domain_names(tmp_path: Path) -> None:
+    text = MINIMAL + "email_domains: [acme.example, '*.Acme-Group.example', 'acme.example/x']\n"
+    problem = only_problem(tmp_path, text)
+    assert problem.path == "email_domains[2]"
+    assert "'acme.example/x' is not a domain name" in problem.message
+
+
+def test_email_domains_allow_exactly_their_domains_and_starred_subdomains(tmp_path: Path) -> None:
+    customer = load(tmp_path, MINIMAL + "email_domains: [acme.example, '*.Acme-Group.example']\n")
+    assert customer.email_domains == ("acme.example", "*.acme-group.example")
+    accepted = ["a@acme.example", "A@ACME.EXAMPLE", "b@nl.acme-group.example"]
+    refused = ["a@sub.acme.example", "a@acme-group.example", "a@evilacme.example", "a@"]
+    assert [customer.accepts_email(address) for address in accepted] == [True] * 3
+    assert [customer.accepts_email(address) for address in refused] == [False] * 4
+    assert load(tmp_path, MINIMAL).accepts_email("anyone@anywhere.example")

@@ -354,6 +354,19 @@ def _apply(callup: dict[str, str], change: dict[str, str | None]) -> dict[str, s
             id="charset-unknown",
         ),
         pytest.param(
+            {"user_email": "jane.smith@acme.example.evil.example"},
+            403,
+            "The e-mail address jane.smith@acme.example.evil.example is not in a domain this "
+            "catalogue accepts.",
+            id="email-outside-the-domains",
+        ),
+        pytest.param(
+            {"user_email": "jane@notacme.example"},
+            403,
+            "The e-mail address jane@notacme.example is not in a domain this catalogue accepts.",
+            id="email-look-alike-domain",
+        ),
+        pytest.param(
             {"HTTP_CONTENT_CHARSET": "base64"},
             400,
             "The character set base64 in HTTP_CONTENT_CHARSET is unknown.",
@@ -452,6 +465,14 @@ def test_the_login_is_checked_before_the_rest_of_the_call_up(client: FlaskClient
     response = client.post("/oci/acme", data={"loginname": "acme-sap", "pwd": "guess"})
     assert response.status_code == 403
     assert "HOOK_URL" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("email", ["jane@acme.example", "Jane@Sales.ACME.example"])
+def test_an_email_in_the_customers_domains_or_their_subdomains_is_accepted(
+    client: FlaskClient, acme_callup: dict[str, str], email: str
+) -> None:
+    acme_callup["user_email"] = email
+    assert call_up(client, "acme", acme_callup).booking_form is not None
 
 
 @pytest.mark.parametrize("where", ["query", "body"])

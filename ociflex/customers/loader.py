@@ -17,6 +17,7 @@ from ociflex.customers.model import LANGUAGES, Customer, Field
 from ociflex.customers.problems import CustomerConfigError, Problem
 from ociflex.customers.sections.access import (
     default_frame_ancestors,
+    read_email_domains,
     read_frame_ancestors,
     read_hook_urls,
     read_login,
@@ -54,6 +55,7 @@ OPTIONAL = (
     "max_lengths",
     "max_days",
     "charset",
+    "email_domains",
 )
 TOP_LEVEL_KEYS = (*REQUIRED, *OPTIONAL)
 
@@ -156,6 +158,9 @@ def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Custome
     locations = read_locations(check, top.get("locations", []))
     max_days = check.integer(top.get("max_days", 365), "max_days", 1, 3660)
     charset = _charset(check, top.get("charset", "utf-8"))
+    email_domains = (
+        read_email_domains(check, top["email_domains"]) if "email_domains" in top else ()
+    )
     fields = limit_fields_by_basket(fields, basket, limits)
     check_value_lengths(check, basket, limits, fields, (vehicles, locations, max_days))
     _check_examples_fit(check, fields)
@@ -175,6 +180,7 @@ def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Custome
         max_lengths=max_lengths,
         max_days=max_days,
         default_charset=charset,
+        email_domains=email_domains,
         source=path,
     )
 

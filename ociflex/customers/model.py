@@ -115,7 +115,20 @@ class Customer:
     max_days: int = 365
     #: Charset of the basket when the call-up names none.
     default_charset: str = "utf-8"
+    #: Domains the requester's e-mail address must be in (``*.x`` also allows subdomains of
+    #: ``x``); empty: any.
+    email_domains: tuple[str, ...] = ()
     source: Path | None = None
+
+    def accepts_email(self, address: str) -> bool:
+        """Whether ``address`` is in one of :attr:`email_domains` (any, when none is listed)."""
+        if not self.email_domains:
+            return True
+        domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+        return any(
+            domain.endswith(allowed[1:]) if allowed.startswith("*.") else domain == allowed
+            for allowed in self.email_domains
+        )
 
     def limit(self, new_item_field: str) -> int | None:
         """Maximum length of a NEW_ITEM field for this buyer (``None``: unlimited)."""

@@ -289,6 +289,19 @@ def _read_fields(customer: Customer, params: Params) -> dict[str, str]:
         if problem is not None:
             raise problem
         values[field_.name] = value
+    email = customer.fields["email"]
+    if values["email"] and not customer.accepts_email(values["email"]):
+        raise CallupError(
+            403,
+            N_("The e-mail address %(email)s is not in a domain this catalogue accepts."),
+            N_(
+                "Ask your ERP administrator to send the requester's company e-mail address in "
+                "%(param)s (accepted: %(domains)s)."
+            ),
+            email=values["email"],
+            param=email.param,
+            domains=", ".join(customer.email_domains),
+        )
     return values
 
 

@@ -210,3 +210,32 @@ def _origin_problem(text: str) -> str | None:
     if parts.path or parts.query:
         return f"it has a path; write {origin_of(text)}"
     return None
+
+
+#: A domain name as written in an e-mail address, optionally ``*.`` for its subdomains.
+_EMAIL_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def read_email_domains(check: Checker, value: object) -> tuple[str, ...]:
+    """``email_domains``: where requesters' e-mail addresses may be (lower-case, checked);
+    none when the key is absent."""
+    if value is None:
+        return ()
+    items = check.sequence(value, "email_domains", non_empty=True) or []
+    domains = []
+    for index, item in enumerate(items):
+        path = item_path("email_domains", index)
+        text = check.string(item, path)
+        if text is None:
+            continue
+        domain = text.strip().lower()
+        if _EMAIL_DOMAIN.match(domain):
+            domains.append(domain)
+        else:
+            check.report(
+                path,
+                f"{text!r} is not a domain name; write it as in an address after the @, like "
+                "acme.example, or *.acme.example to allow its subdomains as well (an "
+                "internationalised domain in its xn-- form)",
+            )
+    return tuple(dict.fromkeys(domains))
