@@ -92,7 +92,11 @@ def _http_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
     messages = {
         404: gettext("This page does not exist. Check the address, or start again from your ERP."),
         405: gettext("This address does not accept this kind of request."),
-        413: gettext("The request is too large. Send less data."),
+        413: gettext(
+            "The request is larger than the %(limit)s KB FlexFleet accepts, so nothing was "
+            "stored. Send less data.",
+            limit=(current_app.config["MAX_CONTENT_LENGTH"] or 0) // 1024,
+        ),
     }
     code = error.code or 500
     if isinstance(error, Unavailable):

@@ -8,6 +8,7 @@ from flask import Flask
 
 from ociflex import create_app
 from tests.conftest import PRODUCTION_SECRET_KEY
+from tests.test_punchout import count_stored
 
 ADDRESSES = [
     pytest.param("/oci/nobody", 404, id="unknown-customer"),
@@ -68,3 +69,16 @@ def test_the_development_server_on_plain_http_sends_no_hsts(
     environ["OCIFLEX_INSTANCE_PATH"] = str(tmp_path / "instance")
     response = _app(environ, "development").test_client().get("/ops/login")
     assert "Strict-Transport-Security" not in response.headers
+
+
+def test_a_request_over_the_size_limit_is_refused_with_a_clear_page(
+    app: Flask, demo_callup: dict[str, str]
+) -> None:
+    demo_callup["oci_userfullname"] = "J" * 1_000_000
+    response = app.test_client().post("/oci/demo", data=demo_callup)
+    assert response.status_code == 413
+    assert (
+        "Het verzoek is groter dan de 64 KB die FlexFleet accepteert, dus er is niets "
+        "opgeslagen." in response.get_data(as_text=True)
+    )
+    assert count_stored(app) == 0
