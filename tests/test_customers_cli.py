@@ -396,3 +396,10 @@ def test_every_builtin_placeholder_is_explained() -> None:
 )
 def test_the_example_starts_next_monday(today: date, monday: date) -> None:
     assert next_monday(today) == monday
+
+
+def test_show_makes_up_an_email_example_in_the_customers_domain(cli_app: Flask) -> None:
+    result = customers(cli_app, "show", "acme")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "in acme.example, *.acme.example; e.g. jan.jansen@acme.example" in text

@@ -553,3 +553,12 @@ def test_email_domains_allow_exactly_their_domains_and_starred_subdomains(tmp_pa
     assert [customer.accepts_email(address) for address in accepted] == [True] * 3
     assert [customer.accepts_email(address) for address in refused] == [False] * 4
     assert load(tmp_path, MINIMAL).accepts_email("anyone@anywhere.example")
+
+
+def test_an_email_example_must_be_in_the_email_domains(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "fields:", "email_domains: [acme.example]\nfields:\n  email: {example: jan@gmail.example}"
+    )
+    problem = only_problem(tmp_path, text)
+    assert problem.path == "fields.email.example"
+    assert "'jan@gmail.example' is not in email_domains (acme.example)" in problem.message

@@ -24,7 +24,6 @@ from ociflex.customers.loader import LoadResult, load_customers
 from ociflex.customers.model import PLACEHOLDER, Customer, Field
 from ociflex.customers.problems import Problem
 from ociflex.customers.registry import customers
-from ociflex.devtools.routes import SAMPLE_VALUES
 from ociflex.oci.basket import Basket, BasketError, Booking, build_basket
 from ociflex.oci.basket_rules import ECHOED_PARAMETERS, LONGTEXT_NAME
 from ociflex.oci.callup import KEYWORD_TARGETS
@@ -182,10 +181,6 @@ def next_monday(today: date) -> date:
     return today + timedelta(days=7 - today.weekday())
 
 
-def example_value(field: Field) -> str:
-    return field.example or SAMPLE_VALUES.get(field.name, "")
-
-
 def example_basket(customer: Customer, today: date) -> tuple[Basket, Booking]:
     """The basket of a typical request: the first vehicle for 3 days (at most ``max_days``)
     from next Monday, the first location, each field's ``example``."""
@@ -195,7 +190,7 @@ def example_basket(customer: Customer, today: date) -> tuple[Basket, Booking]:
         start=start,
         end=start + timedelta(days=min(EXAMPLE_DAYS, customer.max_days) - 1),
         location=customer.locations[0] if customer.locations else None,
-        fields={name: example_value(field) for name, field in customer.fields.items()},
+        fields={name: customer.example_of(field) for name, field in customer.fields.items()},
     )
     with force_locale(customer.language):
         basket = build_basket(
@@ -310,7 +305,7 @@ def _parameters(customer: Customer) -> list[str]:
         ],
     ]
     rows += [
-        [field.param, "yes" if field.required else "no", _field_text(field)]
+        [field.param, "yes" if field.required else "no", _field_text(field, customer)]
         for field in customer.fields.values()
     ]
     width = max(len(row[0]) for row in rows)
@@ -320,15 +315,17 @@ def _parameters(customer: Customer) -> list[str]:
     ]
 
 
-def _field_text(field: Field) -> str:
+def _field_text(field: Field, customer: Customer) -> str:
     what = {
         "email": "the requester's e-mail address",
         "full_name": "the requester's full name",
     }.get(field.name, field.label_in("en"))
     details = [f"at most {field.max_length} characters"]
+    if field.name == "email" and customer.email_domains:
+        details.append(f"in {', '.join(customer.email_domains)}")
     if field.pattern is not None:
         details.append(f"matching {field.pattern.pattern}")
-    if example := example_value(field):
+    if example := customer.example_of(field):
         details.append(f"e.g. {example}")
     if field.editable:
         details.append("the employee can change it in the booking form")

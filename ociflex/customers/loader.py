@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ociflex.customers.checks import Checker
-from ociflex.customers.model import LANGUAGES, Customer, Field
+from ociflex.customers.model import LANGUAGES, Customer, Field, email_in_domains
 from ociflex.customers.problems import CustomerConfigError, Problem
 from ociflex.customers.sections.access import (
     default_frame_ancestors,
@@ -163,7 +163,7 @@ def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Custome
     )
     fields = limit_fields_by_basket(fields, basket, limits)
     check_value_lengths(check, basket, limits, fields, (vehicles, locations, max_days))
-    _check_examples_fit(check, fields)
+    _check_examples_fit(check, fields, email_domains)
     if check.problems or login is None or name is None or language is None or max_days is None:
         return None
     return Customer(
@@ -185,8 +185,17 @@ def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Custome
     )
 
 
-def _check_examples_fit(check: Checker, fields: Mapping[str, Field]) -> None:
-    """An example the simulator would send must pass the call-up, length included."""
+def _check_examples_fit(
+    check: Checker, fields: Mapping[str, Field], email_domains: tuple[str, ...]
+) -> None:
+    """An example the simulator would send must pass the call-up, length and domain included."""
+    email = fields.get("email")
+    if email is not None and email.example and not email_in_domains(email.example, email_domains):
+        check.report(
+            "fields.email.example",
+            f"{email.example!r} is not in email_domains ({', '.join(email_domains)}), so the "
+            "call-up would refuse it; give an address in one of them",
+        )
     for field in fields.values():
         if len(field.example) > field.max_length:
             check.report(

@@ -92,6 +92,22 @@ class Vehicle:
     description: str
 
 
+def email_in_domains(address: str, domains: tuple[str, ...]) -> bool:
+    """Whether ``address`` is in one of ``domains`` (``*.x``: the subdomains of x); any
+    address is, when there are none."""
+    if not domains:
+        return True
+    domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+    return any(
+        domain.endswith(allowed[1:]) if allowed.startswith("*.") else domain == allowed
+        for allowed in domains
+    )
+
+
+#: Made-up values of the two fields every customer has, where its file gives no example.
+SAMPLE_VALUES = {"email": "jan.jansen@example.nl", "full_name": "Jan Jansen"}
+
+
 @dataclass(frozen=True)
 class Customer:
     #: The file name without extension; the punch-out URL is ``/oci/<id>``.
@@ -120,15 +136,19 @@ class Customer:
     email_domains: tuple[str, ...] = ()
     source: Path | None = None
 
+    def example_of(self, field: "Field") -> str:
+        """The value the simulator and ``customers show`` use for ``field``: its ``example``,
+        else a made-up one (an e-mail address in the customer's first domain)."""
+        if field.example:
+            return field.example
+        if field.name == "email" and self.email_domains:
+            domain = self.email_domains[0]
+            return f"jan.jansen@{'mail.' + domain[2:] if domain.startswith('*.') else domain}"
+        return SAMPLE_VALUES.get(field.name, "")
+
     def accepts_email(self, address: str) -> bool:
         """Whether ``address`` is in one of :attr:`email_domains` (any, when none is listed)."""
-        if not self.email_domains:
-            return True
-        domain = address.rpartition("@")[2].strip().lower().rstrip(".")
-        return any(
-            domain.endswith(allowed[1:]) if allowed.startswith("*.") else domain == allowed
-            for allowed in self.email_domains
-        )
+        return email_in_domains(address, self.email_domains)
 
     def limit(self, new_item_field: str) -> int | None:
         """Maximum length of a NEW_ITEM field for this buyer (``None``: unlimited)."""

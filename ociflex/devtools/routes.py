@@ -46,7 +46,6 @@ bp = Blueprint("devtools", __name__)
 OPEN_PREFIX = "/dev"
 PRODUCTION_PREFIX = "/ops/dev"
 
-SAMPLE_VALUES = {"email": "jan.jansen@example.nl", "full_name": "Jan Jansen"}
 #: Empty rows under the parameters, to add parameters without JavaScript.
 EXTRA_ROWS = 3
 #: What the saved link and curl command show instead of the company password.
@@ -112,7 +111,7 @@ def callup_parameters(customer: Customer, hook_url: str) -> list[tuple[str, str]
         ("HTTP_CONTENT_CHARSET", customer.default_charset),
     ]
     for field in customer.fields.values():
-        params.append((field.param, field.example or SAMPLE_VALUES.get(field.name, "")))
+        params.append((field.param, customer.example_of(field)))
     return params
 
 
