@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from ociflex import migrate
 from ociflex.customers.cli import customers_cli
 from ociflex.db import session_for
+from ociflex.devtools.cli import dev_cli
 from ociflex.mail.cli import outbox_cli
 from ociflex.ops.cli import operator_cli
 from ociflex.settings import MAX_TRANSFER_RETENTION_DAYS
@@ -22,6 +23,7 @@ ociflex_cli.add_command(transfers_cli)
 ociflex_cli.add_command(outbox_cli)
 ociflex_cli.add_command(operator_cli)
 ociflex_cli.add_command(customers_cli)
+ociflex_cli.add_command(dev_cli)
 
 
 @db_cli.command("upgrade")

@@ -1,0 +1,121 @@
+"""Sections 1 and 2: the booking form page (call-up by GET and by POST) next to the bare
+hello-world app, and the whole punch-out (call-up, form, booking, basket page) on SQLite and on
+PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from bench.load import Load, run_wrk
+from bench.servers import Gunicorn, production_environ
+from ociflex import migrate
+from ociflex.punchout.forms import today
+from tests.support.postgres import throwaway_postgres
+
+#: The demo customer's call-up, as its ERP sends it (config/customers/demo.yaml).
+CALLUP = {
+    "USERNAME": "demo-erp",
+    "PASSWORD": "demo",
+    "HOOK_URL": "http://127.0.0.1:5000/dev/erp/hook?session=42",
+    "~OkCode": "ADDI",
+    "~TARGET": "_top",
+    "~CALLER": "CTLG",
+    "oci_usermail": "jan.jansen@demo.example",
+    "oci_userfullname": "Jan Jansen",
+    "KOSTENPLAATS": "4100",
+    "INKOOPNUMMER": "PO-2026-01",
+}
+READY = "ociflex started"
+CONNECTIONS = 32
+
+
+def booking_body() -> str:
+    """The booking form as the employee sends it (without its token): a week from today."""
+    day = (today() + timedelta(days=7)).isoformat()
+    fields = {
+        "vehicle": "COMPACT",
+        "start": day,
+        "end": day,
+        "location": "Utrecht Papendorp",
+        "cost_centre": "4100",
+        "remarks": "",
+    }
+    return urlencode(fields)
+
+
+def measure(url: str, script: str, seconds: float, warmup: float, **options: Any) -> Load:
+    """A wrk run after a warm-up run (each worker has compiled its templates and opened its
+    database connection, as in a service that has been up for a while)."""
+    if warmup:
+        run_wrk(url, script, seconds=warmup, **options)
+    return run_wrk(url, script, seconds=seconds, **options)
+
+
+@contextlib.contextmanager
+def sqlite_database() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="bench-db-") as folder:
+        url = f"sqlite:///{Path(folder) / 'ociflex.sqlite3'}"
+        migrate.upgrade(url)
+        yield url
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    with throwaway_postgres() as url:
+        migrate.upgrade(url)
+        yield url
+
+
+def ociflex_server(database_url: str, instance: str, **extra: str) -> Gunicorn:
+    environ = production_environ(DATABASE_URL=database_url, OCIFLEX_INSTANCE_PATH=instance, **extra)
+    return Gunicorn("app:app", environ, ready_marker=READY)
+
+
+def form_page(seconds: float, warmup: float) -> dict[str, Any]:
+    """Hello world, then the booking form by GET and by POST, each at 32 connections."""
+    figures: dict[str, Any] = {"connections": CONNECTIONS}
+    options = {"connections": CONNECTIONS, "seconds": seconds, "warmup": warmup}
+    with Gunicorn("bench.hello:app", {}) as hello:
+        figures["hello"] = measure(hello.url("/"), "get.lua", **options).as_json()
+    body = urlencode(CALLUP)
+    with (
+        sqlite_database() as url,
+        tempfile.TemporaryDirectory() as instance,
+        ociflex_server(url, instance) as server,
+    ):
+        get = measure(server.url(f"/oci/demo?{body}"), "get.lua", **options)
+        post = measure(server.url("/oci/demo"), "callup_post.lua", args=[body], **options)
+    hello_rps = figures["hello"]["rps"]
+    for name, load in (("form_get", get), ("form_post", post)):
+        figures[name] = {**load.as_json(), "ratio_to_hello": round(load.rps / hello_rps, 3)}
+    return figures
+
+
+def round_trip(seconds: float, warmup: float, engines: list[str]) -> dict[str, Any]:
+    """Whole punch-outs at 32 connections (one wrk thread each, see bench/lua/roundtrip.lua)."""
+    figures: dict[str, Any] = {"connections": CONNECTIONS}
+    databases = {"sqlite": sqlite_database, "postgresql": postgres_database}
+    args = ["demo", urlencode(CALLUP), booking_body()]
+    for engine in engines:
+        with (
+            databases[engine]() as url,
+            tempfile.TemporaryDirectory() as instance,
+            ociflex_server(url, instance) as server,
+        ):
+            load = measure(
+                server.url("/"),
+                "roundtrip.lua",
+                seconds=seconds,
+                warmup=warmup,
+                connections=CONNECTIONS,
+                threads=CONNECTIONS,
+                args=args,
+            )
+        figures[engine] = load.as_json()
+    return figures

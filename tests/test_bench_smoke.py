@@ -1,0 +1,36 @@
+"""The benchmark script runs end to end (its shortest section) and writes its JSON report with
+every target in it; speed itself is never asserted here."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_a_short_run_writes_the_figures_and_every_target(tmp_path: Path) -> None:
+    output = tmp_path / "latest.json"
+    command = [sys.executable, "-m", "bench.run", "--quick", "--only", "form_page"]
+    command += ["--seconds", "1", "--no-postgres", "--output", str(output)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    figures = json.loads(output.read_text())
+    assert figures["cpu_count"] >= 1
+    form = figures["form_page"]
+    for page in ("hello", "form_get", "form_post"):
+        assert form[page]["requests"] > 0
+        assert form[page]["errors"] == 0, form[page]
+    assert form["form_get"]["ratio_to_hello"] == pytest.approx(
+        form["form_get"]["rps"] / form["hello"]["rps"], rel=0.01
+    )
+    measured = {t["target"]: t["met"] for t in figures["targets"]}
+    assert len(measured) == 6
+    assert measured["booking form (GET)"] in (True, False)
+    assert measured["outbox to a local SMTP server"] is None  # not run
+    assert "booking form, call-up POST" in result.stdout

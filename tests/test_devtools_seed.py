@@ -1,0 +1,114 @@
+"""``flask --app app ociflex dev seed``: made-up requests written straight to the database, which
+the inbox must treat exactly like registered ones (counts, pages, search, history), on SQLite and
+on PostgreSQL."""
+
+from collections import Counter
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from ociflex import create_app
+from ociflex.db import session_for
+from ociflex.history import move_count
+from ociflex.models import STATUSES, RentalRequest, RequestEvent, format_reference
+from ociflex.ops.inbox_query import PAGE_SIZE
+from tests.test_ops_inbox import follow, inbox
+from tests.test_ops_inbox import request_row as registered_request
+
+
+def dev_seed(app: Flask, *args: str) -> str:
+    result = app.test_cli_runner().invoke(args=["ociflex", "dev", "seed", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def expected_tabs(rows: list[RentalRequest]) -> dict[str, int]:
+    """The inbox's status tabs (``""``: all) as counted from the rows themselves."""
+    by_status = Counter(row.status for row in rows)
+    return {"": len(rows), **{status: by_status[status] for status in STATUSES}}
+
+
+def stored(app: Flask) -> list[RentalRequest]:
+    with session_for(app) as session:
+        return list(session.scalars(select(RentalRequest).order_by(RentalRequest.id)))
+
+
+def test_seeded_requests_are_listed_and_counted_like_registered_ones(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    output = dev_seed(app, "--requests", "300", "--customers", "3")
+    assert output.startswith("added 300 requests (1..300)")
+    rows = stored(app)
+    assert len(rows) == 300
+    by_status = Counter(row.status for row in rows)
+    assert len(by_status) > 2, by_status
+
+    page = inbox(ops_client)
+    assert page.tab_counts == expected_tabs(rows)
+    assert page.row_ids == list(range(300, 300 - PAGE_SIZE, -1))
+    # Spread over the served customers by id first.
+    assert len({row.customer_id for row in rows}) == 3
+
+    status = by_status.most_common(1)[0][0]
+    filtered = inbox(ops_client, {"status": status})
+    expected = sorted((r.id for r in rows if r.status == status), reverse=True)[:PAGE_SIZE]
+    assert filtered.row_ids == expected
+
+    newest = rows[-1]
+    assert inbox(ops_client, {"q": newest.reference}).row_ids == [newest.id]
+    by_mail = inbox(ops_client, {"q": newest.requester_email})
+    assert by_mail.row_ids == sorted(
+        (r.id for r in rows if r.requester_email == newest.requester_email), reverse=True
+    )
+
+
+def test_each_seeded_request_has_its_history(app: Flask, ops_client: FlaskClient) -> None:
+    dev_seed(app, "--requests", "200", "--customers", "2")
+    with session_for(app) as session:
+        events = list(session.scalars(select(RequestEvent).order_by(RequestEvent.id)))
+    rows = stored(app)
+    last_status = {event.request_id: event.to_status for event in events}
+    assert last_status == {row.id: row.status for row in rows}
+    assert {e.request_id for e in events if e.action == "registered"} == {r.id for r in rows}
+
+    done = next(row for row in rows if row.status == "confirmed")
+    page = follow(ops_client, f"/ops/requests/{done.id}")
+    assert format_reference(done.id) in page.source
+    assert done.requester_name in page.source
+
+
+def test_seeding_adds_to_what_is_stored_and_the_next_request_follows(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    with session_for(app) as session:
+        session.add(registered_request(customer_id="demo", status="new"))
+        session.flush()
+        move_count(session, "demo", None, "new")
+        session.commit()
+    dev_seed(app, "--requests", "250", "--customers", "1")
+    dev_seed(app, "--requests", "250", "--customers", "1", "--seed", "8")
+    with session_for(app) as session:
+        after = registered_request(customer_id="demo", status="new")
+        session.add(after)
+        session.flush()
+        move_count(session, "demo", None, "new")
+        session.commit()
+        # The id sequence moved past the seeded rows (COPY on PostgreSQL sets explicit ids).
+        assert after.id == 502
+
+    rows = stored(app)
+    assert [row.id for row in rows] == list(range(1, 503))
+    assert len({row.punchout_id for row in rows}) == 502
+    assert inbox(ops_client).tab_counts == expected_tabs(rows)
+
+
+def test_seeding_is_refused_in_production(environ: dict[str, str]) -> None:
+    app = create_app({**environ, "OCIFLEX_ENV": "production"})
+    try:
+        result = app.test_cli_runner().invoke(args=["ociflex", "dev", "seed", "--requests", "5"])
+        assert result.exit_code != 0
+        assert "production" in result.output
+        assert stored(app) == []
+    finally:
+        app.extensions["ociflex.engine"].dispose()
