@@ -9,14 +9,13 @@ no customer names, no error texts: those go to the log).
 
 import logging
 
-from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ociflex.customers.registry import customers
 from ociflex.db import error_summary
-from ociflex.migrate import alembic_config
+from ociflex.migrate import head_revision
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +25,8 @@ bp = Blueprint("health", __name__, url_prefix="/healthz")
 def _head_revision() -> str | None:
     """The newest migration this code ships (read once per process)."""
     if "ociflex.schema_head" not in current_app.extensions:
-        config = alembic_config(current_app.config["DATABASE_URL"])
-        current_app.extensions["ociflex.schema_head"] = ScriptDirectory.from_config(
-            config
-        ).get_current_head()
+        head = head_revision(current_app.config["DATABASE_URL"])
+        current_app.extensions["ociflex.schema_head"] = head
     return current_app.extensions["ociflex.schema_head"]
 
 

@@ -562,3 +562,10 @@ def test_an_email_example_must_be_in_the_email_domains(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, text)
     assert problem.path == "fields.email.example"
     assert "'jan@gmail.example' is not in email_domains (acme.example)" in problem.message
+
+
+def test_a_control_character_is_reported_on_its_line(tmp_path: Path) -> None:
+    text = MINIMAL.replace("vehicles:", "# Zoë's cars\nvehicles:\x07", 1)
+    problem = only_problem(tmp_path, text)
+    assert problem.line == MINIMAL.split("vehicles:")[0].count("\n") + 2
+    assert problem.message == "character U+0007 is not allowed in YAML; remove it"

@@ -108,6 +108,20 @@ def test_development_reloads_an_edited_file_on_the_next_request(
     assert registry_of(dev_client.application).get("acme").name == "ACME Renamed Ltd"
 
 
+def test_an_edited_vehicle_shows_in_the_next_booking_form(
+    dev_client: FlaskClient, customers_dir: Path, clock: Clock, acme_callup: dict[str, str]
+) -> None:
+    """The booking form of a customer is built once and kept: an edit must not be hidden."""
+    assert "Estate car (Škoda" in dev_client.post("/oci/acme", data=acme_callup).get_data(
+        as_text=True
+    )
+    edit(customers_dir / "acme.yaml", "en: Estate car (Škoda", "en: Family estate (Škoda")
+    clock.advance()
+    page = dev_client.post("/oci/acme", data=acme_callup).get_data(as_text=True)
+    assert "Family estate (Škoda Octavia Combi)" in page
+    assert "Estate car (Škoda" not in page
+
+
 def test_development_looks_at_the_folder_at_most_once_a_second(
     dev_client: FlaskClient, customers_dir: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -131,10 +131,15 @@ def _check_text(url: str) -> None:
         raise HookUrlError(N_("HOOK_URL is longer than %(max)s characters"), max=MAX_LENGTH)
     if url != url.strip():
         raise HookUrlError(N_("HOOK_URL has leading or trailing whitespace"))
-    if any(_is_unsafe_char(char) for char in url):
+    if not _plain_ascii(url) and any(_is_unsafe_char(char) for char in url):
         raise HookUrlError(N_("HOOK_URL contains a space, a control character or a backslash"))
     if "#" in url:
         raise HookUrlError(N_("HOOK_URL contains a fragment (#...)"))
+
+
+def _plain_ascii(url: str) -> bool:
+    """The common case, decided at once: printable ASCII without space or backslash."""
+    return url.isascii() and url.isprintable() and " " not in url and "\\" not in url
 
 
 def _is_unsafe_char(char: str) -> bool:

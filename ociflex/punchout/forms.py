@@ -5,7 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_currency, gettext
+from babel.support import Translations
+from flask_babel import format_currency, get_locale, gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ociflex.customers.model import Customer, Field
+from ociflex.i18n import wtforms_translations
 from ociflex.oci.callup import CONTROL_CHARACTERS
 
 #: Rental days are Euromobil's days: "today" and "in the past" are judged in Dutch time.
@@ -36,6 +38,9 @@ class BookingForm(FlaskForm):
 
     class Meta:
         csrf = False
+
+        def get_translations(self, form: FlaskForm) -> Translations:
+            return wtforms_translations()
 
     customer: Customer
 
@@ -97,7 +102,28 @@ def _rate(amount: Decimal, currency: str) -> str:
     return gettext("%(amount)s per day", amount=format_currency(amount, currency))
 
 
+#: (id of the customer, language) -> (the customer, its form class). The customer is kept
+#: so that its id cannot be reused while the entry exists; a reload makes new customers, so
+#: the cache is emptied when it holds more than it could need.
+_FORM_CLASSES: dict[tuple[int, str], tuple[Customer, type["BookingForm"]]] = {}
+_MAX_FORM_CLASSES = 4096
+
+
 def booking_form_class(customer: Customer) -> type[BookingForm]:
+    """The form class of ``customer`` in the page's language, built on first use: building
+    it (labels, prices formatted) costs more than the rest of the call-up's checks."""
+    key = (id(customer), str(get_locale()))
+    cached = _FORM_CLASSES.get(key)
+    if cached is not None and cached[0] is customer:
+        return cached[1]
+    if len(_FORM_CLASSES) >= _MAX_FORM_CLASSES:
+        _FORM_CLASSES.clear()
+    form_class = _build_form_class(customer)
+    _FORM_CLASSES[key] = (customer, form_class)
+    return form_class
+
+
+def _build_form_class(customer: Customer) -> type[BookingForm]:
     """A form class for ``customer``; labels are translated, so build it inside a request."""
     language = customer.language
     currency = customer.basket["CURRENCY"]
