@@ -31,7 +31,7 @@ CALLUP = {
     "KOSTENPLAATS": "4100",
     "INKOOPNUMMER": "PO-2026-01",
 }
-READY = "ociflex started"
+READY = "ociflex worker "  # logged by each worker once it is ready (ociflex.serving)
 CONNECTIONS = 32
 
 

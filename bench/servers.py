@@ -37,10 +37,10 @@ def production_environ(**extra: str) -> dict[str, str]:
 class Gunicorn:
     """``gunicorn <app>`` on 127.0.0.1 with ``workers`` sync workers; a context manager.
 
-    :attr:`startup_seconds` is the time from spawning gunicorn until every worker has loaded
-    the app (gunicorn loads it in each worker, without ``--preload``) and the port answers HTTP:
-    ``ready_marker``, a line each worker logs once its app is built, must be in the log once per
-    worker; without one, the first HTTP answer counts.
+    :attr:`startup_seconds` is the time from spawning gunicorn until every worker is ready (the
+    master loads the app and forks the workers, as the Procfile does with ``ociflex.serving``)
+    and the port answers HTTP: ``ready_marker``, a line each worker logs once it is ready, must
+    be in the log once per worker; without one, the first HTTP answer counts.
     """
 
     def __init__(
@@ -70,7 +70,7 @@ class Gunicorn:
 
     def __enter__(self) -> Gunicorn:
         command = [
-            *(sys.executable, "-m", "gunicorn", self.app),
+            *(sys.executable, "-m", "gunicorn", self.app, "--config", "python:ociflex.serving"),
             *("--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)),
             *("--worker-class", "sync", "--no-control-socket", "--error-logfile", "-"),
             *("--log-level", "warning"),

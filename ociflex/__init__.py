@@ -46,5 +46,14 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     if app.config["OCIFLEX_DEV_TOOLS"]:
         # /dev/ in development and testing; /ops/dev/, behind the operator login, in production.
         devtools.init_app(app)
+    app.extensions["ociflex.worker_started"] = lambda: _worker_started(app)
     logging.getLogger(__name__).info("ociflex started (%s)", app.config["OCIFLEX_ENV"])
     return app
+
+
+def _worker_started(app: Flask) -> None:
+    """In a worker forked from a process that created ``app`` (see :mod:`ociflex.serving`)."""
+    # Connections opened before the fork belong to the parent: drop them without closing.
+    app.extensions["ociflex.engine"].dispose(close=False)
+    registry.customers_of(app).reload_if_changed(force=True)
+    logging.getLogger(__name__).info("ociflex worker %d ready", os.getpid())

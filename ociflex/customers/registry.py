@@ -102,14 +102,16 @@ class CustomerRegistry:
         self.result, self.signature = result, signature
         return result
 
-    def reload_if_changed(self) -> bool:
-        """Read the files again if the folder changed since the last load (development only).
+    def reload_if_changed(self, force: bool = False) -> bool:
+        """Read the files again if the folder changed since the last load (in development
+        before requests; under gunicorn when a worker starts, see :mod:`ociflex.serving`).
 
-        Looks at the folder at most once per :data:`CHECK_INTERVAL` seconds; True when it
-        reloaded.
+        Looks at the folder at most once per :data:`CHECK_INTERVAL` seconds unless ``force``;
+        True when it reloaded.
         """
         now = self.clock()
-        if self._last_check is not None and now - self._last_check < CHECK_INTERVAL:
+        recent = self._last_check is not None and now - self._last_check < CHECK_INTERVAL
+        if recent and not force:
             return False
         # One thread checks (and reloads) at a time; the others go on with the current set.
         if not self._lock.acquire(blocking=False):
@@ -148,4 +150,8 @@ def init_app(app: Flask, environ: Mapping[str, str]) -> None:
 
 
 def customers() -> CustomerRegistry:
-    return current_app.extensions["ociflex.customers"]
+    return customers_of(current_app)
+
+
+def customers_of(app: Flask) -> CustomerRegistry:
+    return app.extensions["ociflex.customers"]

@@ -135,7 +135,7 @@ class GunicornServer(Service):
 
     def _spawn(self) -> None:
         command = [
-            *(sys.executable, "-m", "gunicorn", "app:app"),
+            *(sys.executable, "-m", "gunicorn", "app:app", "--config", "python:ociflex.serving"),
             *("--bind", f"127.0.0.1:{self._port}", "--workers", str(self.workers)),
             *("--graceful-timeout", "5"),
             # gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default: one

@@ -1,0 +1,22 @@
+"""gunicorn's settings for ociflex: ``gunicorn -c python:ociflex.serving app:app`` (Procfile).
+
+The app is loaded once, in gunicorn's master, and the workers are forked from it
+(``preload_app``): with a thousand customer files that is one parse instead of one per
+worker at the same time, and the workers share the loaded pages. Two things must then happen
+in each new worker (:func:`post_fork`): it must not use the master's database connections, and
+it must read the customer files again if they changed since the master read them, so that
+``kill -HUP`` still brings edited customer files into service (the new workers check; the
+master's own copy of the app is never reloaded, so code changes need a restart).
+"""
+
+from typing import Any
+
+preload_app = True
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Prepare a freshly forked worker (called by gunicorn; a no-op for other WSGI apps)."""
+    application = worker.app.wsgi()
+    started = getattr(application, "extensions", {}).get("ociflex.worker_started")
+    if started is not None:
+        started()
