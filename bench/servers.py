@@ -13,9 +13,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 
 from tests.support.postgres import free_port
+from tests.support.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The recommended configuration (docs/performance.md): one sync worker per core and two more
@@ -34,7 +34,7 @@ def production_environ(**extra: str) -> dict[str, str]:
     }
 
 
-class Gunicorn:
+class Gunicorn(Service):
     """``gunicorn <app>`` on 127.0.0.1 with ``workers`` sync workers; a context manager.
 
     :attr:`startup_seconds` is the time from spawning gunicorn until every worker is ready (the
@@ -68,7 +68,7 @@ class Gunicorn:
     def log_text(self) -> str:
         return Path(self._log.name).read_text(errors="replace")
 
-    def __enter__(self) -> Gunicorn:
+    def start(self) -> None:
         command = [
             *(sys.executable, "-m", "gunicorn", self.app, "--config", "python:ociflex.serving"),
             *("--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)),
@@ -87,7 +87,6 @@ class Gunicorn:
         )
         self._wait_for_workers()
         self.startup_seconds = time.perf_counter() - began
-        return self
 
     def _answers(self) -> bool:
         try:
@@ -127,12 +126,7 @@ class Gunicorn:
         """Resident memory of each worker, in MiB (from /proc/<pid>/status)."""
         return [_rss_kib(pid) / 1024 for pid in self.worker_pids()]
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -1,7 +1,7 @@
 """Who may punch out, and where baskets may go: ``login``, ``hook_urls``, ``frame_ancestors``."""
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from ociflex.customers.checks import Checker
@@ -177,14 +177,17 @@ def default_frame_ancestors(hook_urls: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(filter(None, map(origin_of, hook_urls))))
 
 
+def _strings(check: Checker, value: object, key: str, non_empty: bool) -> Iterator[tuple[str, str]]:
+    """(key path, text) of each string item of the list ``value``; anything else is reported."""
+    for index, item in enumerate(check.sequence(value, key, non_empty=non_empty) or []):
+        path = item_path(key, index)
+        if (text := check.string(item, path)) is not None:
+            yield path, text
+
+
 def read_frame_ancestors(check: Checker, value: object) -> tuple[str, ...]:
-    items = check.sequence(value, "frame_ancestors", non_empty=False) or []
     ancestors = []
-    for index, item in enumerate(items):
-        path = item_path("frame_ancestors", index)
-        text = check.string(item, path)
-        if text is None:
-            continue
+    for path, text in _strings(check, value, "frame_ancestors", non_empty=False):
         if text in CSP_KEYWORDS:
             ancestors.append(CSP_KEYWORDS[text])
         elif (reason := _origin_problem(text)) is not None:
@@ -221,13 +224,8 @@ def read_email_domains(check: Checker, value: object) -> tuple[str, ...]:
     none when the key is absent."""
     if value is None:
         return ()
-    items = check.sequence(value, "email_domains", non_empty=True) or []
     domains = []
-    for index, item in enumerate(items):
-        path = item_path("email_domains", index)
-        text = check.string(item, path)
-        if text is None:
-            continue
+    for path, text in _strings(check, value, "email_domains", non_empty=True):
         domain = text.strip().lower()
         if _EMAIL_DOMAIN.match(domain):
             domains.append(domain)
