@@ -124,6 +124,19 @@ def reachable() -> bool:
 
 
 @contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """A write transaction of ``session`` (see :func:`begin_write`), committed when the block
+    ends, rolled back and the error raised again when it fails."""
+    begin_write(session)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@contextmanager
 def session_for(app: Flask) -> Iterator[Session]:
     """A session outside a request, for commands and tests."""
     with app.extensions["ociflex.sessionmaker"]() as session:

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ociflex.customers.model import Customer
-from ociflex.db import begin_write, error_summary, session_for
+from ociflex.db import error_summary, session_for, write_transaction
 from ociflex.models import Transfer, utcnow
 from ociflex.oci.hook_url import SAPEVENT, origin_of
 
@@ -149,10 +149,8 @@ def record_transfer(**fields: Any) -> Transfer | None:
     entry = transfer_entry(**fields)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        with session_for(app) as session:
-            begin_write(session)
+        with session_for(app) as session, write_transaction(session):
             session.add(entry)
-            session.commit()
     except SQLAlchemyError as error:
         log.error(
             "transfer log: could not record %s %s: customer=%s status=%s error=%s",
@@ -174,12 +172,11 @@ def prune(session: Session, older_than: datetime, batch: int = PRUNE_BATCH) -> i
         oldest = (
             select(Transfer.id).where(Transfer.at < older_than).order_by(Transfer.at).limit(batch)
         )
-        begin_write(session)
-        result = session.execute(
-            delete(Transfer).where(Transfer.id.in_(oldest)),
-            execution_options={"synchronize_session": False},
-        )
-        session.commit()
+        with write_transaction(session):
+            result = session.execute(
+                delete(Transfer).where(Transfer.id.in_(oldest)),
+                execution_options={"synchronize_session": False},
+            )
         count = result.rowcount or 0  # type: ignore[attr-defined]
         deleted += count
         if count < batch:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ociflex.db import begin_write
+from ociflex.db import write_transaction
 from ociflex.models import LoginAttempt, Operator
 from ociflex.models.base import utcnow
 from ociflex.ops.sessions import end_operator_sessions
@@ -134,21 +134,16 @@ def add_operator(
     if len(display_name) > DISPLAY_NAME_MAX_LENGTH:
         raise OperatorError(f"The name must have at most {DISPLAY_NAME_MAX_LENGTH} characters.")
     password_hash = _hash(password)  # before the write transaction: scrypt takes a while
-    begin_write(session)
     try:
-        if get_operator(session, name) is not None:
-            raise OperatorError(f"There already is an operator {name!r}.")
-        operator = Operator(
-            username=name, display_name=display_name, password_hash=password_hash, active=True
-        )
-        session.add(operator)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
+        with write_transaction(session):
+            if get_operator(session, name) is not None:
+                raise OperatorError(f"There already is an operator {name!r}.")
+            operator = Operator(
+                username=name, display_name=display_name, password_hash=password_hash, active=True
+            )
+            session.add(operator)
+    except IntegrityError:  # added by someone else between the check and the commit
         raise OperatorError(f"There already is an operator {name!r}.") from None
-    except BaseException:
-        session.rollback()
-        raise
     log.info("operator added: %s", name)
     return operator
 
@@ -159,43 +154,28 @@ def set_password(session: Session, username: str, password: str) -> Operator:
     name = normalise_username(username)
     _check_password(name, password)
     password_hash = _hash(password)
-    begin_write(session)
-    try:
+    with write_transaction(session):
         operator = _operator(session, name)
         operator.password_hash = password_hash
         ended = end_operator_sessions(session, operator.id)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     log.info("operator password set: %s (%d session(s) ended)", name, ended)
     return operator
 
 
 def disable_operator(session: Session, username: str) -> int:
     """Refuse the operator's logins from now on and end its sessions; how many were ended."""
-    begin_write(session)
-    try:
+    with write_transaction(session):
         operator = _operator(session, username)
         operator.active = False
         ended = end_operator_sessions(session, operator.id)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     log.info("operator disabled: %s (%d session(s) ended)", operator.username, ended)
     return ended
 
 
 def enable_operator(session: Session, username: str) -> Operator:
-    begin_write(session)
-    try:
+    with write_transaction(session):
         operator = _operator(session, username)
         operator.active = True
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     log.info("operator enabled: %s", operator.username)
     return operator
 
@@ -255,16 +235,11 @@ def _record_attempt(session: Session, username: str, client_address: str) -> Log
         at=utcnow(),
         succeeded=False,
     )
-    begin_write(session)
-    try:
+    with write_transaction(session):
         session.add(attempt)
         session.flush()
         if attempt.id % PRUNE_EVERY == 0:
             prune_login_attempts(session, attempt.at)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return attempt
 
 
@@ -338,13 +313,8 @@ def authenticate(
         )
         return None
 
-    begin_write(session)
-    try:
+    with write_transaction(session):
         attempt.succeeded = True
         operator.last_login_at = utcnow()
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     log.info("login: operator=%s address=%s", operator.username, attempt.client_address)
     return operator

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ociflex.db import begin_write
+from ociflex.db import write_transaction
 from ociflex.models import Operator, OperatorSession
 from ociflex.models.base import utcnow
 
@@ -30,8 +30,7 @@ def start_session(session: Session, operator: Operator, client_address: str) -> 
     """Store a new session of ``operator``; the token for the cookie (shown nowhere else)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    begin_write(session)
-    try:
+    with write_transaction(session):
         session.add(
             OperatorSession(
                 token_hash=token_hash(token),
@@ -41,10 +40,6 @@ def start_session(session: Session, operator: Operator, client_address: str) -> 
                 client_address=client_address[:_STORED_ADDRESS_LENGTH],
             )
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return token
 
 
@@ -74,8 +69,7 @@ def resume_session(
     ):
         return None
     if now - record.last_seen_at >= TOUCH_INTERVAL:
-        begin_write(session)
-        try:
+        with write_transaction(session):
             session.execute(
                 update(OperatorSession)
                 .where(
@@ -85,17 +79,12 @@ def resume_session(
                 .values(last_seen_at=now)
                 .execution_options(synchronize_session=False)
             )
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
     return operator
 
 
 def end_session(session: Session, token: str) -> None:
     """End the session of ``token`` (logout); nothing happens for an unknown or ended one."""
-    begin_write(session)
-    try:
+    with write_transaction(session):
         session.execute(
             update(OperatorSession)
             .where(
@@ -105,10 +94,6 @@ def end_session(session: Session, token: str) -> None:
             .values(ended_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def end_operator_sessions(session: Session, operator_id: int, now: datetime | None = None) -> int:
