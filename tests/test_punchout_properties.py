@@ -108,7 +108,7 @@ def journeys(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], list[tuple[st
     return customer_id, callup, booking
 
 
-def run_journey(
+def assert_clear_refusal_or_one_valid_request(
     app: Flask,
     client: FlaskClient,
     customer_id: str,
@@ -187,4 +187,4 @@ def run_journey(
 def test_a_punch_out_ends_in_a_clear_refusal_or_exactly_one_valid_stored_request(
     app: Flask, client: FlaskClient, journey
 ) -> None:
-    run_journey(app, client, *journey)
+    assert_clear_refusal_or_one_valid_request(app, client, *journey)
