@@ -6,7 +6,7 @@ What the filters and the search find, and how a page is fetched through the inde
 left out with a message on the page; the page itself always answers 200.
 """
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox_query import fetch_page, read_query, status_counts
 from ociflex.ops.labels import page_language, status_label
+from ociflex.ops.lists import list_url_maker
 from ociflex.ops.outbox_page import failing_count
 
 
@@ -63,12 +64,7 @@ def inbox() -> ResponseReturnValue:
     page = fetch_page(session, filters, before=query.before, after=query.after)
     counts = status_counts(session, filters.customer)
 
-    def inbox_url(**changes: str | int | None) -> str:
-        """This inbox with ``changes`` to its filters (None: without it), on its first page
-        unless a ``before`` or ``after`` is among them."""
-        args: dict[str, str | int | None] = {**filters.args(), **changes}
-        return url_for("ops.inbox", **{name: value for name, value in args.items() if value})
-
+    inbox_url = list_url_maker("ops.inbox", filters.args())
     return render_template(
         "ops/inbox.html",
         query=query,

@@ -14,7 +14,7 @@ parameter named as one all the same.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from sqlalchemy import ColumnElement, select
@@ -27,6 +27,7 @@ from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox import _with_current
 from ociflex.ops.inbox_query import CUSTOMER_MAX_LENGTH, MAX_ID, _cursor, _plain
+from ociflex.ops.lists import list_url_maker
 from ociflex.ops.request_page import hidden_params
 from ociflex.text import N_
 
@@ -168,12 +169,7 @@ def transfers() -> ResponseReturnValue:
     filters = query.filters
     page = fetch_page(get_session(), filters, before=query.before)
 
-    def transfers_url(**changes: str | int | None) -> str:
-        """This list with ``changes`` to its filters (None: without it), on its first page
-        unless a ``before`` is among them."""
-        args: dict[str, str | int | None] = {**filters.args(), **changes}
-        return url_for("ops.transfers", **{name: value for name, value in args.items() if value})
-
+    transfers_url = list_url_maker("ops.transfers", filters.args())
     return render_template(
         "ops/transfers.html",
         query=query,
