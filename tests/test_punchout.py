@@ -506,6 +506,17 @@ def test_a_call_up_with_too_many_parameters_says_so(
     assert Page(response).alert == "The call-up has more than 500 parameters."
 
 
+def test_a_booking_form_with_too_many_fields_is_refused(
+    client: FlaskClient, app: Flask, acme_callup: dict[str, str]
+) -> None:
+    token = call_up(client, "acme", acme_callup).token
+    form = {"punchout": token, **acme_booking(), **{f"x{i}": "" for i in range(600)}}
+    response = client.post("/oci/acme/book", data=form)
+    assert response.status_code == 400
+    assert Page(response).alert == "The form has too many fields."
+    assert count_stored(app) == 0
+
+
 def test_a_booking_form_that_is_not_utf8_is_refused_not_guessed(
     client: FlaskClient, app: Flask, acme_callup: dict[str, str]
 ) -> None:

@@ -6,7 +6,7 @@ UTF-8 and keep the escape, so ociflex reads such data itself: UTF-8 when the byt
 UTF-8 (Latin-1 text hardly ever is), else the legacy charset given.
 """
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 #: The superset of ISO-8859-1 that browsers actually use when a page says ISO-8859-1.
 LEGACY_CHARSET = "windows-1252"
@@ -46,3 +46,15 @@ def decode_form(
             raise FormEncodingError(str(error)) from None
         return pairs, charset
     return parse_qsl(text, keep_blank_values=True, errors="replace"), UNKNOWN_CHARSET
+
+
+def check_utf8_form(data: bytes) -> None:
+    """Refuse form data of more than :data:`MAX_FIELDS` fields (FormEncodingError) or that is
+    not UTF-8 (UnreadableForm), without splitting it into fields: for a form whose fields
+    the web framework reads anyway."""
+    if data.count(b"&") >= MAX_FIELDS:
+        raise FormEncodingError(f"more than {MAX_FIELDS} fields")
+    try:
+        unquote_to_bytes(data.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableForm("not UTF-8") from None

@@ -10,7 +10,7 @@ from ociflex.customers.model import Customer
 from ociflex.db import get_session
 from ociflex.oci.basket import BasketError, Booking
 from ociflex.oci.callup import Params, Punchout
-from ociflex.oci.form_encoding import FormEncodingError, decode_form
+from ociflex.oci.form_encoding import FormEncodingError, UnreadableForm, check_utf8_form
 from ociflex.oci.hook_url import origin_of
 from ociflex.punchout.blueprint import (
     _customer,
@@ -58,15 +58,15 @@ def _check_form_encoding(customer: Customer) -> None:
     if request.mimetype != "application/x-www-form-urlencoded":
         return
     try:
-        _, charset = decode_form(request.get_data(cache=True))
-    except FormEncodingError:
-        _refuse_booking(customer, "too many fields", N_("The form has too many fields."))
-    if charset != "utf-8":
+        check_utf8_form(request.get_data(cache=True))
+    except UnreadableForm:
         _refuse_booking(
             customer,
             "form not UTF-8",
             N_("The form arrived with characters that are not valid UTF-8."),
         )
+    except FormEncodingError:
+        _refuse_booking(customer, "too many fields", N_("The form has too many fields."))
 
 
 def _punchout_from_form(customer: Customer) -> Punchout:
