@@ -52,6 +52,7 @@ from ociflex.ops.workflow import (
     TransitionError,
     next_status,
 )
+from ociflex.text import N_
 
 log = logging.getLogger(__name__)
 
@@ -309,27 +310,35 @@ def _done(action: str, from_status: str, rental: RentalRequest) -> str:
 def _date_warnings(rental: RentalRequest) -> list[str]:
     """Planned days that are not the requested ones: allowed (operations may have agreed on
     it with the requester), but said, so that a slip of the finger is seen."""
+    checks = (
+        (
+            rental.pickup_at,
+            rental.start_date,
+            N_(
+                "Note: the pickup is planned on %(planned)s, but the requested first day "
+                "is %(requested)s."
+            ),
+        ),
+        (
+            rental.return_at,
+            rental.end_date,
+            N_(
+                "Note: the return is planned on %(planned)s, but the requested last day "
+                "is %(requested)s."
+            ),
+        ),
+    )
     warnings = []
-    if rental.pickup_at is not None:
-        planned = rental.pickup_at.astimezone(LOCAL_TIME).date()
-        if planned != rental.start_date:
+    for planned_at, requested, message in checks:
+        if planned_at is None:
+            continue
+        planned = planned_at.astimezone(LOCAL_TIME).date()
+        if planned != requested:
             warnings.append(
                 gettext(
-                    "Note: the pickup is planned on %(planned)s, but the requested first day "
-                    "is %(requested)s.",
+                    message,
                     planned=format_date(planned, "full"),
-                    requested=format_date(rental.start_date, "full"),
-                )
-            )
-    if rental.return_at is not None:
-        planned = rental.return_at.astimezone(LOCAL_TIME).date()
-        if planned != rental.end_date:
-            warnings.append(
-                gettext(
-                    "Note: the return is planned on %(planned)s, but the requested last day "
-                    "is %(requested)s.",
-                    planned=format_date(planned, "full"),
-                    requested=format_date(rental.end_date, "full"),
+                    requested=format_date(requested, "full"),
                 )
             )
     return warnings
