@@ -6,10 +6,13 @@ and the process list.
 """
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from ociflex.db import session_for
 from ociflex.ops.operators import (
@@ -36,6 +39,16 @@ password_stdin_option = click.option(
 )
 
 
+@contextmanager
+def _operators() -> Iterator[Session]:
+    """A database session for an operator command; its refusals become the command's error."""
+    with session_for(current_app) as session:
+        try:
+            yield session
+        except OperatorError as error:
+            raise click.ClickException(str(error)) from None
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
@@ -57,11 +70,8 @@ def _password(from_stdin: bool) -> str:
 def add_command(username: str, display_name: str, password_stdin: bool) -> None:
     """Add operator USERNAME, who can then log in at /ops/login."""
     password = _password(password_stdin)
-    with session_for(current_app) as session:
-        try:
-            operator = add_operator(session, username, password, display_name)
-        except OperatorError as error:
-            raise click.ClickException(str(error)) from None
+    with _operators() as session:
+        operator = add_operator(session, username, password, display_name)
         click.echo(f"operator {operator.username} added; log in at /ops/login")
 
 
@@ -93,11 +103,8 @@ def list_command() -> None:
 @click.argument("username")
 def disable_command(username: str) -> None:
     """Disable operator USERNAME: refuse its logins and end its sessions at once."""
-    with session_for(current_app) as session:
-        try:
-            ended = disable_operator(session, username)
-        except OperatorError as error:
-            raise click.ClickException(str(error)) from None
+    with _operators() as session:
+        ended = disable_operator(session, username)
     click.echo(f"operator {username.strip().lower()} disabled; {ended} session(s) ended")
 
 
@@ -105,11 +112,8 @@ def disable_command(username: str) -> None:
 @click.argument("username")
 def enable_command(username: str) -> None:
     """Enable operator USERNAME again."""
-    with session_for(current_app) as session:
-        try:
-            operator = enable_operator(session, username)
-        except OperatorError as error:
-            raise click.ClickException(str(error)) from None
+    with _operators() as session:
+        operator = enable_operator(session, username)
         click.echo(f"operator {operator.username} enabled")
 
 
@@ -118,14 +122,11 @@ def enable_command(username: str) -> None:
 @password_stdin_option
 def set_password_command(username: str, password_stdin: bool) -> None:
     """Give operator USERNAME a new password; its open sessions end."""
-    with session_for(current_app) as session:
-        try:
-            # A known operator first: no point asking for a password for a typo.
-            known = get_operator(session, username) is not None
-            session.commit()
-            if not known:
-                raise OperatorError(f"There is no operator {username.strip().lower()!r}.")
-            operator = set_password(session, username, _password(password_stdin))
-        except OperatorError as error:
-            raise click.ClickException(str(error)) from None
+    with _operators() as session:
+        # A known operator first: no point asking for a password for a typo.
+        known = get_operator(session, username) is not None
+        session.commit()
+        if not known:
+            raise OperatorError(f"There is no operator {username.strip().lower()!r}.")
+        operator = set_password(session, username, _password(password_stdin))
         click.echo(f"password of operator {operator.username} set; its sessions ended")
