@@ -1167,6 +1167,26 @@ def test_a_rejected_form_keeps_what_was_entered_and_its_token(
     assert (values["project"], values["remarks"]) == ("P-123", "Child seat")
 
 
+def test_markup_in_what_was_entered_comes_back_as_text(
+    client: FlaskClient, acme_callup: dict[str, str]
+) -> None:
+    token = call_up(client, "acme", acme_callup).token
+    entered = acme_booking(
+        vehicle='"><script>alert(1)</script>',
+        project='P-1"><b>',
+        remarks="</textarea><script>alert(2)</script>",
+    )
+    response = book(client, "acme", token, **entered)
+    page = Page(response)
+    assert response.status_code == 422
+    assert page.scripts == []
+    assert page.booking_form is not None
+    assert (page.booking_form.values["project"], page.booking_form.values["remarks"]) == (
+        entered["project"],
+        entered["remarks"],
+    )
+
+
 def test_a_corrected_form_is_booked(
     client: FlaskClient, app: Flask, acme_callup: dict[str, str]
 ) -> None:
