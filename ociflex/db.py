@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -134,6 +134,14 @@ def write_transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A Core connection in a write transaction (see :func:`begin_write`), committed when the
+    block ends: for a lone INSERT, where the ORM's unit of work costs more than the statement."""
+    with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
+        yield connection
 
 
 @contextmanager

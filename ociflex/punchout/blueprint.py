@@ -9,7 +9,6 @@ from flask_babel import gettext
 
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
-from ociflex.models import Transfer
 from ociflex.oci.callup import Params, Punchout
 from ociflex.oci.form_encoding import (
     LEGACY_CHARSET,
@@ -54,9 +53,9 @@ def _record(
     customer: Customer | None,
     parameters: Params | None = None,
     **fields: object,
-) -> Transfer | None:
-    """Write an entry of the transfer log in a transaction of its own (never failing); the
-    entry, or None when the database did not take it."""
+) -> bool:
+    """Write an entry of the transfer log in a transaction of its own (never failing); whether
+    the database took it."""
     return record_transfer(
         kind=kind,
         outcome=outcome,

@@ -70,7 +70,7 @@ def callup(customer_id: str) -> tuple[str, int]:
             hook_url=params.get("HOOK_URL"),
         )
         return _error_page(error.status, error.message, error.fix, **error.params)
-    accepted = _record(
+    recorded = _record(
         "callup",
         "accepted",
         200,
@@ -80,7 +80,7 @@ def callup(customer_id: str) -> tuple[str, int]:
         punchout_id=punchout.id,
         hook_url=punchout.hook_url,
     )
-    if accepted is None and not reachable():
+    if not recorded and not reachable():
         # A database that cannot be reached will not take the booking either: say so now,
         # before the employee fills in the form.
         raise DatabaseUnavailable()
