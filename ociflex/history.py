@@ -1,8 +1,10 @@
 """What happens to a request is written down twice, in the same transaction as the change:
 as an event in its history, and in the per-status counts the inbox shows."""
 
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,13 +46,25 @@ def move_count(
             _add(session, customer_id, status, step)
 
 
+def _upsert(insert: Callable[[type[StatusCount]], Any]) -> Any:
+    """Add ``step`` to the count of (``customer_id``, ``status``), making the row if need be."""
+    statement = insert(StatusCount).values(
+        customer_id=bindparam("customer_id"), status=bindparam("status"), count=bindparam("step")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[StatusCount.customer_id, StatusCount.status],
+        set_={"count": StatusCount.count + statement.excluded.count},
+    )
+
+
+#: Built once per dialect and run on the session's connection: building the statement and
+#: running it through the ORM cost seven times the statement itself.
+_UPSERTS = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
 def _add(session: Session, customer_id: str, status: str, step: int) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(StatusCount).values(customer_id=customer_id, status=status, count=step)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[StatusCount.customer_id, StatusCount.status],
-            set_={"count": StatusCount.count + step},
-        )
+    connection = session.connection()
+    connection.execute(
+        _UPSERTS[connection.dialect.name],
+        {"customer_id": customer_id, "status": status, "step": step},
     )
