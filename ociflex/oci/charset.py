@@ -46,9 +46,11 @@ def in_charset(value: str, charset: str, max_length: int | None = None) -> str:
     codec = codec_for(charset)
     if codec is None:
         return value  # check_basket reports the unknown charset
+    normalized = unicodedata.normalize("NFC", value)
+    if _encodable(normalized, codec) and (max_length is None or len(normalized) <= max_length):
+        return normalized  # the common case, in one call instead of one per character
     text = "".join(
-        char if _encodable(char, codec) else _transliterated(char, codec)
-        for char in unicodedata.normalize("NFC", value)
+        char if _encodable(char, codec) else _transliterated(char, codec) for char in normalized
     )
     if max_length is None or len(text) <= max_length or len(value) > max_length:
         return text
