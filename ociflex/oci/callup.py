@@ -10,6 +10,7 @@ it to :func:`ociflex.oci.functions.read_function_call` instead of :func:`read_ca
 """
 
 import codecs
+import functools
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -259,7 +260,10 @@ def check_field_value(field: Field, value: str) -> CallupError | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_email(value: str) -> bool:
+    """Whether ``value`` is an e-mail address; cached, as the same employees call up again
+    and again and the check costs about 0.1 ms."""
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
