@@ -142,11 +142,6 @@ def transfer_values(
     }
 
 
-def transfer_entry(**fields: Any) -> Transfer:
-    """An entry of the log (the arguments of :func:`transfer_values`), not yet stored."""
-    return Transfer(**transfer_values(**fields))
-
-
 def record_transfer(**fields: Any) -> bool:
     """Store an entry (the arguments of :func:`transfer_values`) in a transaction of its own;
     whether it was stored. A database failure is logged and nothing more: the ERP gets its

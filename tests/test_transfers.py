@@ -33,7 +33,7 @@ from ociflex.transfers import (
     is_password,
     prune,
     recorded_parameters,
-    transfer_entry,
+    transfer_values,
 )
 from tests.conftest import ACME_HOOK_URL, ACME_PASSWORD, PRODUCTION_SECRET_KEY, SigningClock
 from tests.test_ops_inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, Html, _explain, args_of
@@ -76,22 +76,24 @@ def assert_nowhere(app: Flask, secret: str) -> None:
 
 
 def seed(app: Flask, *rows: dict[str, Any]) -> list[int]:
-    """Store one entry per mapping of :func:`transfer_entry` arguments (plus ``at``), in order."""
+    """Store one entry per mapping of :func:`transfer_values` arguments (plus ``at``), in order."""
     with session_for(app) as session:
         begin_write(session)
         stored_rows = []
         for values in rows:
             values = dict(values)
             at = values.pop("at", None)
-            entry = transfer_entry(
-                **{
-                    "kind": "callup",
-                    "outcome": "accepted",
-                    "status": 200,
-                    "customer_id": "demo",
-                    "method": "POST",
-                    **values,
-                }
+            entry = Transfer(
+                **transfer_values(
+                    **{
+                        "kind": "callup",
+                        "outcome": "accepted",
+                        "status": 200,
+                        "customer_id": "demo",
+                        "method": "POST",
+                        **values,
+                    }
+                )
             )
             if at is not None:
                 entry.at = at

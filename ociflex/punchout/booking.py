@@ -25,7 +25,7 @@ from ociflex.punchout.forms import BookingForm, booking_form_class
 from ociflex.punchout.register import register_request
 from ociflex.punchout.token import TokenError, TokenExpired
 from ociflex.text import N_
-from ociflex.transfers import transfer_entry
+from ociflex.transfers import transfer_values
 from ociflex.web import resendable
 
 
@@ -122,7 +122,7 @@ def book(customer_id: str) -> tuple[str, int]:
             _booking(customer, punchout, form),
             gettext,
             notify=current_app.config["OCIFLEX_OPS_EMAIL"],
-            transfer=transfer_entry(
+            transfer=transfer_values(
                 kind="basket",
                 outcome="sent",
                 status=200,

@@ -1,9 +1,10 @@
 """Registering a booking: one stored request and the basket it was answered with."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,17 +33,24 @@ def _existing(session: Session, punchout: Punchout) -> Registration | None:
     return Registration(found, Basket.from_json(found.basket), created=False)
 
 
-def _record_basket(session: Session, transfer: Transfer | None, registration: Registration) -> None:
-    """Complete the transfer log's entry of the basket sent and add it to the transaction."""
+def _record_basket(
+    session: Session, transfer: Mapping[str, Any] | None, registration: Registration
+) -> None:
+    """Write the transfer log's entry of the basket sent, in the session's transaction."""
     if transfer is None:
         return
-    transfer.outcome = "sent" if registration.created else "resent"
-    transfer.request_id = registration.request.id
-    transfer.basket = registration.basket.to_json()
-    session.add(transfer)
+    entry = {
+        **transfer,
+        "outcome": "sent" if registration.created else "resent",
+        "request_id": registration.request.id,
+        "basket": registration.basket.to_json(),
+    }
+    session.connection().execute(insert(Transfer), entry)
 
 
-def _resend(session: Session, existing: Registration, transfer: Transfer | None) -> Registration:
+def _resend(
+    session: Session, existing: Registration, transfer: Mapping[str, Any] | None
+) -> Registration:
     """The registration of a double submit, with the basket sent again in the transfer log."""
     if transfer is not None:
         _record_basket(session, transfer, existing)
@@ -57,15 +65,15 @@ def register_request(
     booking: Booking,
     gettext: Callable[[str], str],
     notify: str | None = None,
-    transfer: Transfer | None = None,
+    transfer: Mapping[str, Any] | None = None,
 ) -> Registration:
     """Store the request and its basket in one transaction, once per punch-out.
 
     The basket carries the request's reference, so the row is flushed first to get its id; a
     :class:`~ociflex.oci.basket.BasketError` rolls everything back, leaving nothing stored.
     With ``notify`` (operations' address) an e-mail about the new request is queued in the
-    same transaction. With ``transfer`` (an entry made by
-    :func:`ociflex.transfers.transfer_entry`) the basket is recorded in the transfer log in
+    same transaction. With ``transfer`` (an entry's values made by
+    :func:`ociflex.transfers.transfer_values`) the basket is recorded in the transfer log in
     the same transaction too: its outcome (``sent``; ``resent`` for a double submit), request
     and basket are filled in here.
     """
