@@ -5,9 +5,14 @@ setting ``claimed_until`` (a lease) so no other worker takes them: on PostgreSQL
 selected ``FOR UPDATE SKIP LOCKED``, so concurrent claimers pass each other by; on SQLite the
 claim runs in a ``BEGIN IMMEDIATE`` transaction, which lets one claimer in at a time. The
 lease's exact value is the claim's token: a worker records a message's outcome only while the
-message still carries it. A worker that dies mid-batch leaves its messages to be claimed again
-when the lease has run out; such a message may then reach the recipient twice, recognisable by
-its stable Message-ID.
+message still carries it.
+
+Delivery is at least once. A worker that dies mid-batch leaves the messages it has not recorded
+to be claimed again when the lease has run out. Of those, only the one being sent may have
+reached the server (it accepted the message, the worker died before committing that): that one
+reaches the recipient twice, recognisable by its stable Message-ID. This is why each success
+is committed on its own before the next message goes out: recording a batch's successes
+together would make a crash re-send every message sent since the last commit.
 """
 
 import os
@@ -19,9 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import or_, select, update
+from sqlalchemy import Executable, bindparam, or_, select, update
 
-from ociflex.db import begin_write, session_for
+from ociflex.db import begin_write, session_for, write_connection
 from ociflex.mail.outbox import MAX_ATTEMPTS, backoff, describe_error
 from ociflex.models import OutboxMessage
 
@@ -92,30 +97,38 @@ def claim(app: Flask, batch: int, now: datetime, token: datetime) -> list[Claime
     return claimed
 
 
-def _update(app: Flask, message_id: int, *conditions: Any, **values: Any) -> int:
-    with session_for(app) as session:
-        begin_write(session)
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, *conditions)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-        return result.rowcount  # type: ignore[attr-defined]
+def _write(app: Flask, statement: Executable, parameters: dict[str, Any] | None = None) -> None:
+    """Run ``statement`` in a write transaction of its own, committed when this returns. Core on
+    a pooled connection: the worker records an outcome after every message, and an ORM session
+    around one UPDATE cost more than the UPDATE."""
+    with write_connection(app.extensions["ociflex.engine"]) as connection:
+        connection.execute(statement, parameters or {})
+
+
+#: Not tied to the claim: the message was delivered, whoever holds it now. Built once (it
+#: runs once a message).
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status == "pending")
+    .values(
+        status="sent",
+        sent_at=bindparam("accepted_at"),
+        attempts=bindparam("attempt_count"),
+        claimed_until=None,
+    )
+)
 
 
 def record_success(app: Flask, message: Claimed, now: datetime) -> None:
-    # Not tied to the claim: the message was delivered, whoever holds it now.
-    _update(
-        app,
-        message.id,
-        OutboxMessage.status == "pending",
-        status="sent",
-        sent_at=now,
-        attempts=message.attempts + 1,
-        claimed_until=None,
-    )
+    """Record that the server accepted ``message``, committed before the next one is sent: a
+    worker that dies after the server accepted a message and before this commit leaves that
+    one message to be sent again once its lease has run out (at least once, never lost)."""
+    parameters = {
+        "outbox_id": message.id,
+        "accepted_at": now,
+        "attempt_count": message.attempts + 1,
+    }
+    _write(app, _MARK_SENT, parameters)
 
 
 def record_failure(
@@ -138,21 +151,23 @@ def record_failure(
         values["status"] = "failed"
     else:
         values["next_attempt_at"] = now + backoff(attempts)
-    _update(app, message.id, OutboxMessage.claimed_until == token, **values)
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_until == token)
+        .values(**values)
+    )
+    _write(app, statement)
     return "failed" if final else "retried"
 
 
 def release(app: Flask, messages: Sequence[Claimed], token: datetime) -> int:
-    with session_for(app) as session:
-        begin_write(session)
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_([m.id for m in messages]),
-                OutboxMessage.claimed_until == token,
-            )
-            .values(claimed_until=None)
-            .execution_options(synchronize_session=False)
+    _write(
+        app,
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_([m.id for m in messages]),
+            OutboxMessage.claimed_until == token,
         )
-        session.commit()
+        .values(claimed_until=None),
+    )
     return len(messages)
