@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.load import Load, run_wrk
-from bench.servers import Gunicorn, production_environ
+from bench.servers import WORKERS, Gunicorn, production_environ
 from ociflex import migrate
 from ociflex.punchout.forms import today
 from tests.support.postgres import throwaway_postgres
@@ -72,22 +72,24 @@ def postgres_database() -> Iterator[str]:
         yield url
 
 
-def ociflex_server(database_url: str, instance: str, **extra: str) -> Gunicorn:
+def ociflex_server(
+    database_url: str, instance: str, workers: int = WORKERS, **extra: str
+) -> Gunicorn:
     environ = production_environ(DATABASE_URL=database_url, OCIFLEX_INSTANCE_PATH=instance, **extra)
-    return Gunicorn("app:app", environ, ready_marker=READY)
+    return Gunicorn("app:app", environ, workers=workers, ready_marker=READY)
 
 
-def form_page(seconds: float, warmup: float) -> dict[str, Any]:
+def form_page(seconds: float, warmup: float, workers: int = WORKERS) -> dict[str, Any]:
     """Hello world, then the booking form by GET and by POST, each at 32 connections."""
     figures: dict[str, Any] = {"connections": CONNECTIONS}
     options = {"connections": CONNECTIONS, "seconds": seconds, "warmup": warmup}
-    with Gunicorn("bench.hello:app", {}) as hello:
+    with Gunicorn("bench.hello:app", {}, workers=workers) as hello:
         figures["hello"] = measure(hello.url("/"), "get.lua", **options).as_json()
     body = urlencode(CALLUP)
     with (
         sqlite_database() as url,
         tempfile.TemporaryDirectory() as instance,
-        ociflex_server(url, instance) as server,
+        ociflex_server(url, instance, workers) as server,
     ):
         get = measure(server.url(f"/oci/demo?{body}"), "get.lua", **options)
         post = measure(server.url("/oci/demo"), "callup_post.lua", args=[body], **options)
@@ -97,7 +99,9 @@ def form_page(seconds: float, warmup: float) -> dict[str, Any]:
     return figures
 
 
-def round_trip(seconds: float, warmup: float, engines: list[str]) -> dict[str, Any]:
+def round_trip(
+    seconds: float, warmup: float, engines: list[str], workers: int = WORKERS
+) -> dict[str, Any]:
     """Whole punch-outs at 32 connections (one wrk thread each, see bench/lua/roundtrip.lua)."""
     figures: dict[str, Any] = {"connections": CONNECTIONS}
     databases = {"sqlite": sqlite_database, "postgresql": postgres_database}
@@ -106,7 +110,7 @@ def round_trip(seconds: float, warmup: float, engines: list[str]) -> dict[str, A
         with (
             databases[engine]() as url,
             tempfile.TemporaryDirectory() as instance,
-            ociflex_server(url, instance) as server,
+            ociflex_server(url, instance, workers) as server,
         ):
             load = measure(
                 server.url("/"),

@@ -53,6 +53,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-postgres", action="store_true", help="SQLite only (no PostgreSQL cluster)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help=f"gunicorn sync workers for the form page and round trip (default {WORKERS})",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where the JSON goes")
     return parser.parse_args(argv)
 
@@ -104,13 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         "revision": _revision(),
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
-        "gunicorn_workers": WORKERS,
+        "gunicorn_workers": options.workers,
         "quick": quick,
         "seconds_per_run": seconds,
     }
     runs = {
-        "form_page": lambda: form_page(seconds, warmup),
-        "round_trip": lambda: round_trip(seconds, warmup, engines[:1] if quick else engines),
+        "form_page": lambda: form_page(seconds, warmup, options.workers),
+        "round_trip": lambda: round_trip(
+            seconds, warmup, engines[:1] if quick else engines, options.workers
+        ),
         "inbox": lambda: inbox(sizes, engines[:1] if quick else engines, inbox_seconds, warmup),
         "startup": lambda: startup([1] if quick else [1, 100, 1000]),
         "outbox": lambda: outbox(500 if quick else 10_000),
