@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, g, url_for
 from flask.testing import FlaskClient
+from flask_babel import format_date, format_datetime
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from werkzeug.test import TestResponse
 from ociflex import migrate
 from ociflex.db import begin_write, session_for
 from ociflex.history import move_count
+from ociflex.i18n import date_formatter
 from ociflex.mail.outbox import failing_messages
 from ociflex.models import Base, OutboxMessage, RentalRequest, search_key
 from ociflex.ops.inbox_query import (
@@ -35,6 +37,7 @@ from ociflex.ops.inbox_query import (
     prefix_end,
     read_query,
 )
+from ociflex.ops.lists import id_url_maker
 from ociflex.ops.outbox_page import failing_count
 from tests.conftest import csrf_token_in
 
@@ -799,6 +802,63 @@ def test_the_outbox_page_escapes_hostile_values(app: Flask, ops_client: FlaskCli
     html = ops_client.get("/ops/outbox").get_data(as_text=True)
     assert RAW_TAG not in html
     assert HOSTILE_ESCAPED in html
+
+
+# --- Dates and links as the operators read them ------------------------------------------------
+
+#: Instants (UTC) either side of Amsterdam's changes to and from summer time, and of a new year
+#: that begins an hour before it does in UTC.
+AROUND_DST = [
+    datetime(2026, 3, 29, 0, 59, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+    datetime(2026, 10, 25, 0, 59, tzinfo=UTC),
+    datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
+    datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+]
+
+
+def test_the_inbox_shows_when_requests_came_in_in_amsterdam_time(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    for created in AROUND_DST:
+        seed(app, {"created_at": created})
+    received = [" ".join(row[1].split()) for row in inbox(ops_client).tables["requests"]]
+    assert received == [
+        "01-01-2027, 00:30",
+        "25-10-2026, 02:00",
+        "25-10-2026, 02:59",
+        "29-03-2026, 03:00",
+        "29-03-2026, 01:59",
+    ]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_list_dates_are_written_as_flask_babel_writes_them(app: Flask, language: str) -> None:
+    """The lists format dates from patterns looked up once (:class:`DateFormatter`); the
+    other pages use Flask-Babel's filters. Both must write every date alike."""
+    with app.test_request_context("/ops/"):
+        g.language = language
+        dates = date_formatter()
+        for at in AROUND_DST + [at.replace(tzinfo=None) for at in AROUND_DST]:
+            for format in ("short", "medium", "long", "full"):
+                assert dates.datetime(at, format) == format_datetime(at, format), (at, format)
+                assert dates.date(at, format) == format_date(at, format), (at, format)
+                assert dates.date(at.date(), format) == format_date(at.date(), format)
+        summer = {"nl": "29-03-2026, 03:00", "en": "3/29/26, 3:00\u202fAM"}
+        assert dates.datetime(AROUND_DST[1], "short") == summer[language]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("script_root", ["", "/ociflex", f"/{2**31 - 1}"])
+def test_row_links_are_the_addresses_url_for_builds(app: Flask, script_root: str) -> None:
+    with app.test_request_context("/ops/", base_url=f"http://localhost{script_root}"):
+        request_url = id_url_maker("ops.request_detail", "request_id")
+        transfer_url = id_url_maker("ops.transfer_detail", "transfer_id")
+        for n in (1, 42, 123_456, 2**31 - 1):
+            assert request_url(n) == url_for("ops.request_detail", request_id=n)
+            assert transfer_url(n) == url_for("ops.transfer_detail", transfer_id=n)
+        assert request_url(7) == f"{script_root}/ops/requests/7"
 
 
 # --- Every list query is served by an index -----------------------------------------------------

@@ -566,6 +566,28 @@ def test_an_empty_log_says_so(ops_client: FlaskClient) -> None:
     assert "no-transfers" in page.elements
 
 
+def test_the_log_shows_each_entry_s_time_in_amsterdam_time(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    """Either side of the change to summer time and of a new year; each row with its kind."""
+    seed(
+        app,
+        {"at": datetime(2026, 3, 29, 0, 59, tzinfo=UTC)},
+        {"at": datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "kind": "basket", "outcome": "sent"},
+        {"at": datetime(2026, 12, 31, 23, 30, tzinfo=UTC)},
+    )
+    rows = [
+        [" ".join(cell.split()) for cell in row]
+        for row in transfer_page(ops_client).tables["transfers"]
+    ]
+    assert [row[0] for row in rows] == [
+        "01-01-2027, 00:30",
+        "29-03-2026, 03:00",
+        "29-03-2026, 01:59",
+    ]
+    assert [row[2] for row in rows] == ["Call-up", "Winkelwagen", "Call-up"]
+
+
 def test_the_log_pages_by_keyset(app: Flask, ops_client: FlaskClient) -> None:
     ids = seed(app, *({"customer_id": "demo", "reason": f"n{n}"} for n in range(120)))
     newest = transfer_page(ops_client)

@@ -13,19 +13,23 @@ from sqlalchemy.orm import Session
 
 from ociflex.customers.registry import customers
 from ociflex.db import get_session
+from ociflex.i18n import date_formatter
 from ociflex.models import STATUSES, StatusCount
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox_query import fetch_page, read_query, status_counts
-from ociflex.ops.labels import page_language, status_label
-from ociflex.ops.lists import list_url_maker
+from ociflex.ops.labels import days_label, page_language, status_label
+from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
 from ociflex.ops.outbox_page import failing_count
+
+#: Built once, as :data:`ociflex.ops.inbox_query._COUNTS` (for its cache key).
+_WITH_REQUESTS = select(StatusCount.customer_id).distinct()
 
 
 def _customer_choices(session: Session) -> list[tuple[str, str]]:
     """(id, name) of every customer served or with requests, by name."""
     served = customers().result.customers
-    known = set(served) | set(session.scalars(select(StatusCount.customer_id).distinct()))
+    known = set(served) | set(session.scalars(_WITH_REQUESTS))
     names = {cid: served[cid].name if cid in served else cid for cid in known}
     return sorted(names.items(), key=lambda item: (item[1].casefold(), item[0]))
 
@@ -64,7 +68,9 @@ def inbox() -> ResponseReturnValue:
     page = fetch_page(session, filters, before=query.before, after=query.after)
     counts = status_counts(session, filters.customer)
 
-    inbox_url = list_url_maker("ops.inbox", filters.args())
+    status_labels = Labels(status_label)
+    customer_choices = _with_current(_customer_choices(session), filters.customer)
+    vehicle_choices = _with_current(_vehicle_choices(), filters.vehicle)
     return render_template(
         "ops/inbox.html",
         query=query,
@@ -72,11 +78,15 @@ def inbox() -> ResponseReturnValue:
         page=page,
         counts=counts,
         total=sum(counts.values()),
-        statuses=STATUSES,
-        status_label=status_label,
-        customer_name=_customer_name,
-        customer_choices=_with_current(_customer_choices(session), filters.customer),
-        vehicle_choices=_with_current(_vehicle_choices(), filters.vehicle),
+        status_choices=[(status, status_labels[status]) for status in STATUSES],
+        customer_choices=customer_choices,
+        vehicle_choices=[(code, f"{code} · {name}") for code, name in vehicle_choices],
+        # What each row shows of its status, customer and length: looked up once a page.
+        status_labels=status_labels,
+        customer_labels=Labels(_customer_name, customer_choices),
+        days_labels=Labels(days_label),
+        dates=date_formatter(),
+        request_url=id_url_maker("ops.request_detail", "request_id"),
         failing=failing_count(session),
-        inbox_url=inbox_url,
+        inbox_url=list_url_maker("ops.inbox", filters.args()),
     )

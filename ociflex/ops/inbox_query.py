@@ -33,8 +33,8 @@ import sys
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from flask_babel import gettext
 from sqlalchemy import (
@@ -47,9 +47,16 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
-from ociflex.models import STATUSES, RentalRequest, StatusCount, parse_reference, search_key
+from ociflex.models import (
+    STATUSES,
+    RentalRequest,
+    StatusCount,
+    format_reference,
+    parse_reference,
+    search_key,
+)
 
 PAGE_SIZE = 50
 #: Ids are 32-bit integers; a larger number in an address or a search is no request.
@@ -283,9 +290,35 @@ def filter_conditions(filters: Filters, dialect: str) -> list[ColumnElement[bool
 # --- A page of requests -------------------------------------------------------------------------
 
 
+class ListedRequest(NamedTuple):
+    """A request as the list shows it: the columns its template reads, named as on
+    :class:`RentalRequest`. Read as plain rows, a page takes less than half the CPU it takes
+    as :class:`RentalRequest` objects, and a tuple's attributes are the quickest to read."""
+
+    id: int
+    created_at: datetime
+    status: str
+    customer_id: str
+    requester_name: str
+    requester_email: str
+    vehicle_name: str
+    vehicle_code: str
+    start_date: date
+    end_date: date
+    days: int
+    location: str | None
+    cost_centre: str | None
+    po_number: str | None
+    erp_po_number: str | None
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.id)
+
+
 @dataclass
 class InboxPage:
-    rows: list[RentalRequest]
+    rows: list[ListedRequest]
     #: ``after`` of the newer page, when there is one.
     newer: int | None = None
     #: ``before`` of the older page, when there is one.
@@ -294,17 +327,12 @@ class InboxPage:
     first: bool = True
 
 
-def _listed() -> Select[tuple[RentalRequest]]:
-    """The requests as the list shows them: without the large columns, which it never reads."""
-    large = (
-        RentalRequest.fields,
-        RentalRequest.callup,
-        RentalRequest.basket,
-        RentalRequest.remarks,
-        RentalRequest.ops_notes,
-        RentalRequest.reason,
-    )
-    return select(RentalRequest).options(*(defer(column, raiseload=True) for column in large))
+#: The requests as the list shows them (without the large columns, which it never reads).
+_LISTED = select(*(getattr(RentalRequest, name) for name in ListedRequest._fields))
+
+
+def _rows(session: Session, statement: Select[Any]) -> list[ListedRequest]:
+    return [ListedRequest(*row) for row in session.execute(statement)]
 
 
 def _sort_key(filters: Filters) -> ColumnElement[int]:
@@ -336,12 +364,11 @@ def fetch_page(
     conditions = filter_conditions(filters, session.get_bind().dialect.name)
     if after is not None:
         statement = (
-            _listed()
-            .where(*conditions, RentalRequest.id > after)
+            _LISTED.where(*conditions, RentalRequest.id > after)
             .order_by(_sort_key(filters).asc())
             .limit(PAGE_SIZE + 1)
         )
-        rows = list(session.scalars(statement))
+        rows = _rows(session, statement)
         if len(rows) > PAGE_SIZE:
             rows = rows[:PAGE_SIZE][::-1]
             older = (
@@ -351,12 +378,10 @@ def fetch_page(
             )
             return InboxPage(rows, newer=rows[0].id, older=older, first=False)
         before = None
-    statement = (
-        _listed().where(*conditions).order_by(_sort_key(filters).desc()).limit(PAGE_SIZE + 1)
-    )
+    statement = _LISTED.where(*conditions).order_by(_sort_key(filters).desc()).limit(PAGE_SIZE + 1)
     if before is not None:
         statement = statement.where(RentalRequest.id < before)
-    rows = list(session.scalars(statement))
+    rows = _rows(session, statement)
     older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     rows = rows[:PAGE_SIZE]
     # A page past the newest links to the newer page (or, when it is empty, to the newest).
@@ -370,9 +395,14 @@ def fetch_page(
     return InboxPage(rows, newer=newer, older=older, first=before is None)
 
 
+#: Built once: a statement keeps its cache key, which SQLAlchemy otherwise works out anew for
+#: every page.
+_COUNTS = select(StatusCount.status, func.sum(StatusCount.count)).group_by(StatusCount.status)
+
+
 def status_counts(session: Session, customer: str | None = None) -> dict[str, int]:
     """Requests per status (of one customer), from the counts kept in step with every change."""
-    statement = select(StatusCount.status, func.sum(StatusCount.count)).group_by(StatusCount.status)
+    statement = _COUNTS
     if customer is not None:
         statement = statement.where(StatusCount.customer_id == customer)
     counts = dict.fromkeys(STATUSES, 0)

@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session, defer
 
 from ociflex.customers.registry import customers
 from ociflex.db import get_session
+from ociflex.i18n import date_formatter
 from ociflex.models import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer, format_reference
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox import _with_current
 from ociflex.ops.inbox_query import CUSTOMER_MAX_LENGTH, MAX_ID, _cursor, _plain
-from ociflex.ops.lists import list_url_maker
+from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
 from ociflex.ops.request_page import hidden_params
 from ociflex.text import N_
 
@@ -170,17 +171,22 @@ def transfers() -> ResponseReturnValue:
     page = fetch_page(get_session(), filters, before=query.before)
 
     transfers_url = list_url_maker("ops.transfers", filters.args())
+    customer_choices = _with_current(_customer_choices(), filters.customer)
     return render_template(
         "ops/transfers.html",
         query=query,
         filters=filters,
         page=page,
-        kinds=TRANSFER_KINDS,
-        outcomes=TRANSFER_OUTCOMES,
-        kind_label=kind_label,
-        outcome_label=outcome_label,
-        customer_name=customer_name,
-        customer_choices=_with_current(_customer_choices(), filters.customer),
+        customer_choices=customer_choices,
+        outcome_choices=[(outcome, outcome_label(outcome)) for outcome in TRANSFER_OUTCOMES],
+        kind_choices=[(kind, kind_label(kind)) for kind in TRANSFER_KINDS],
+        # What each row shows of its customer, kind and outcome: looked up once a page.
+        customer_labels=Labels(customer_name, customer_choices),
+        customer_urls=Labels(lambda customer_id: transfers_url(customer=customer_id)),
+        kind_labels=Labels(kind_label),
+        outcome_labels=Labels(outcome_label),
+        dates=date_formatter(),
+        transfer_url=id_url_maker("ops.transfer_detail", "transfer_id"),
         transfers_url=transfers_url,
     )
 
