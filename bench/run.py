@@ -57,7 +57,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=WORKERS,
-        help=f"gunicorn sync workers for the form page and round trip (default {WORKERS})",
+        help=f"gunicorn workers for the form page and round trip (default: one a core, {WORKERS})",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where the JSON goes")
     return parser.parse_args(argv)

@@ -14,13 +14,14 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from ociflex.serving import default_workers
 from tests.support.postgres import free_port
 from tests.support.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The recommended configuration (docs/performance.md): one sync worker per core and two more
-#: to cover the moments a worker waits for the database.
-WORKERS = 4
+#: The recommended configuration (ociflex.serving, docs/performance.md): one sync worker per
+#: core, or WEB_CONCURRENCY.
+WORKERS = default_workers()
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
