@@ -15,9 +15,5 @@ function init(args)
 end
 
 function response(status, headers, body)
-   if status == 200 and body:find('name="punchout"', 1, true) then
-      completed = completed + 1
-   else
-      failed = failed + 1
-   end
+   report.tally(status == 200 and body:find('name="punchout"', 1, true) ~= nil)
 end

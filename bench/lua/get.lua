@@ -9,9 +9,5 @@ setup = report.setup
 done = report.done
 
 function response(status, headers, body)
-   if status == 200 then
-      completed = completed + 1
-   else
-      failed = failed + 1
-   end
+   report.tally(status == 200)
 end

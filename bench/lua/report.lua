@@ -8,6 +8,15 @@ function report.setup(thread)
    table.insert(threads, thread)
 end
 
+-- Count one response as completed (ok) or failed, in the thread's globals that done() sums.
+function report.tally(ok)
+   if ok then
+      completed = completed + 1
+   else
+      failed = failed + 1
+   end
+end
+
 local function sum_of(name)
    local total = 0
    for _, thread in ipairs(threads) do

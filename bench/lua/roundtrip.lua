@@ -41,9 +41,5 @@ function response(status, headers, body)
       return
    end
    token = nil
-   if status == 200 and body:find("NEW_ITEM-EXT_QUOTE_ID", 1, true) then
-      completed = completed + 1
-   else
-      failed = failed + 1
-   end
+   report.tally(status == 200 and body:find("NEW_ITEM-EXT_QUOTE_ID", 1, true) ~= nil)
 end
