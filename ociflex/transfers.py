@@ -17,12 +17,12 @@ Entries hold personal data (names, e-mail addresses): :func:`prune` deletes thos
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -142,15 +142,24 @@ def transfer_values(
     }
 
 
+#: Built once: every call-up and every basket writes an entry.
+_INSERT = insert(Transfer)
+
+
+def store_transfer(connection: Connection, values: Mapping[str, Any]) -> None:
+    """Write an entry (:func:`transfer_values`) in ``connection``'s transaction, with a Core
+    INSERT: the ORM's unit of work cost more than the statement itself."""
+    connection.execute(_INSERT, values)
+
+
 def record_transfer(**fields: Any) -> bool:
     """Store an entry (the arguments of :func:`transfer_values`) in a transaction of its own;
     whether it was stored. A database failure is logged and nothing more: the ERP gets its
-    answer all the same. A Core INSERT, as every call-up writes one: the ORM's unit of work
-    cost more than the statement itself."""
+    answer all the same."""
     values = transfer_values(**fields)
     try:
         with write_connection(current_app.extensions["ociflex.engine"]) as connection:
-            connection.execute(insert(Transfer), values)
+            store_transfer(connection, values)
     except SQLAlchemyError as error:
         log.error(
             "transfer log: could not record %s %s: customer=%s status=%s error=%s",

@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,9 +13,10 @@ from ociflex.db import begin_write
 from ociflex.history import move_count, record_event
 from ociflex.mail.compose import new_request_notification
 from ociflex.mail.outbox import enqueue
-from ociflex.models import RentalRequest, Transfer, search_key
+from ociflex.models import RentalRequest, search_key
 from ociflex.oci.basket import Basket, Booking, build_basket
 from ociflex.oci.callup import Punchout
+from ociflex.transfers import store_transfer
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def _record_basket(
         "request_id": registration.request.id,
         "basket": registration.basket.to_json(),
     }
-    session.connection().execute(insert(Transfer), entry)
+    store_transfer(session.connection(), entry)
 
 
 def _resend(
