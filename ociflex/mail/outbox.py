@@ -39,15 +39,22 @@ def new_message_id() -> str:
     return f"<outbox-{uuid.uuid4()}@{MESSAGE_ID_DOMAIN}>"
 
 
-def _single_line(what: str, value: str) -> str:
+class BadHeader(ValueError):
+    """A recipient, subject or attachment header with a line break: it could add headers."""
+
+
+def single_line(what: str, value: str) -> str:
+    """``value``, unless it holds a line break (or NUL); checked when a message is queued and
+    again when it is sent (a row may have been written some other way). The value is not
+    quoted: it may hold personal data, and the error is logged."""
     if any(char in value for char in "\r\n\0"):
-        raise ValueError(f"the {what} of an e-mail may not contain line breaks: {value!r}")
+        raise BadHeader(f"the {what} of an e-mail may not contain line breaks")
     return value
 
 
 def check_address(address: str) -> str:
     """``address`` if it is one plain e-mail address (syntax only, no DNS); else ValueError."""
-    _single_line("recipient", address)
+    single_line("recipient", address)
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as error:
@@ -57,8 +64,8 @@ def check_address(address: str) -> str:
 
 def _check_attachment(attachment: dict[str, str]) -> dict[str, str]:
     filename, content_type = attachment["filename"], attachment["content_type"]
-    _single_line("attachment name", filename)
-    maintype, _, subtype = _single_line("attachment type", content_type).partition("/")
+    single_line("attachment name", filename)
+    maintype, _, subtype = single_line("attachment type", content_type).partition("/")
     if not (maintype.isalpha() and subtype.replace("-", "").replace(".", "").isalnum()):
         raise ValueError(f"an attachment type is type/subtype, not {content_type!r}")
     if not isinstance(attachment["data"], str):
@@ -77,7 +84,7 @@ def enqueue(
     if composed.kind not in KINDS:
         raise ValueError(f"unknown kind of e-mail: {composed.kind!r}")
     check_address(composed.recipient)
-    _single_line("subject", composed.subject)
+    single_line("subject", composed.subject)
     attachments = [_check_attachment(a) for a in composed.attachments]
     if request is not None and request.id is None:
         session.flush()

@@ -25,6 +25,7 @@ from flask import Flask
 from flask_mail import sanitize_address
 
 from ociflex.mail.claims import Claimed
+from ociflex.mail.outbox import BadHeader, single_line
 
 #: How headers are written on the wire: CRLF, lines of at most 78 characters, non-ASCII as
 #: RFC 2047 encoded words (what Flask-Mail switched its messages to before writing them).
@@ -41,10 +42,6 @@ class ConnectFailed(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
         self.cause = cause
-
-
-class BadHeader(ValueError):
-    """A recipient or subject with a line break: it could add headers, so it is never sent."""
 
 
 def classify(error: BaseException) -> tuple[bool, bool]:
@@ -76,14 +73,6 @@ def _header(name: str, value: Any) -> bytes:
     return POLICY.fold_binary(name, value)
 
 
-def _single_line(what: str, value: str) -> str:
-    # The outbox refuses these when queueing; rows written any other way are checked here.
-    if "\r" in value or "\n" in value:
-        # The value is not quoted: it may hold personal data, and the error is logged.
-        raise BadHeader(f"the {what} of an e-mail may not contain line breaks")
-    return value
-
-
 @dataclass(frozen=True)
 class Letterhead:
     """What every message of a batch shares: the envelope sender and the From and Reply-To
@@ -96,7 +85,7 @@ class Letterhead:
 
     @classmethod
     def of(cls, app: Flask) -> "Letterhead":
-        sender = sanitize_address(_single_line("sender", app.extensions["mail"].default_sender))
+        sender = sanitize_address(single_line("sender", app.extensions["mail"].default_sender))
         contact = app.config["OCIFLEX_CONTACT_EMAIL"]
         reply_to = _header("Reply-To", sanitize_address(contact)) if contact else b""
         return cls(sender, _header("From", sender), reply_to)
@@ -172,7 +161,7 @@ def _attachment(attachment: dict[str, str]) -> bytes:
     body = base64.encodebytes(attachment["data"].encode("utf-8")).replace(b"\n", CRLF)
     return b"".join(
         [
-            _header("Content-Type", _single_line("attachment type", attachment["content_type"])),
+            _header("Content-Type", single_line("attachment type", attachment["content_type"])),
             b"MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n",
             _header("Content-Disposition", _disposition(attachment["filename"])),
             CRLF,
@@ -184,7 +173,7 @@ def _attachment(attachment: dict[str, str]) -> bytes:
 def envelope_recipient(message: Claimed) -> str:
     """The row's recipient as the envelope and the To header carry it (an international domain
     name in its ASCII form)."""
-    return sanitize_address(_single_line("recipient", message.recipient))
+    return sanitize_address(single_line("recipient", message.recipient))
 
 
 def render(
@@ -197,13 +186,13 @@ def render(
     multipart/alternative, then each attachment. ``date`` (seconds since the epoch) is the
     Date header, in local time; now by default.
     """
-    subject = _single_line("subject", message.subject)
+    subject = single_line("subject", message.subject)
     headers = [
         _header("Subject", POLICY.header_store_parse("Subject", subject)[1]) if subject else b"",
         letterhead.from_header,
         _header("To", recipient),
         _header("Date", formatdate(time.time() if date is None else date, localtime=True)),
-        _header("Message-ID", _single_line("Message-ID", message.message_id)),
+        _header("Message-ID", single_line("Message-ID", message.message_id)),
         b"" if message.kind == "new_request" else letterhead.reply_to_header,
         AUTO_SUBMITTED,
     ]
