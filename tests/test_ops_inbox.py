@@ -31,12 +31,8 @@ from ociflex.history import move_count
 from ociflex.i18n import date_formatter
 from ociflex.mail.outbox import failing_messages
 from ociflex.models import Base, OutboxMessage, RentalRequest, search_key
-from ociflex.ops.inbox_query import (
-    Filters,
-    fetch_page,
-    prefix_end,
-    read_query,
-)
+from ociflex.ops.inbox_filters import Filters, read_query
+from ociflex.ops.inbox_query import fetch_page, prefix_end
 from ociflex.ops.lists import id_url_maker
 from ociflex.ops.outbox_page import failing_count
 from tests.conftest import csrf_token_in

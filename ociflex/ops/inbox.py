@@ -17,7 +17,8 @@ from ociflex.i18n import date_formatter
 from ociflex.models import STATUSES, StatusCount
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
-from ociflex.ops.inbox_query import fetch_page, read_query, status_counts
+from ociflex.ops.inbox_filters import read_query
+from ociflex.ops.inbox_query import fetch_page, status_counts
 from ociflex.ops.labels import days_label, page_language, status_label
 from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
 from ociflex.ops.outbox_page import failing_count

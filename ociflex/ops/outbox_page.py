@@ -14,7 +14,7 @@ from ociflex.mail.outbox import WARN_AFTER_ATTEMPTS, failing_messages, retry_now
 from ociflex.models import OutboxMessage, format_reference
 from ociflex.ops import bp
 from ociflex.ops.auth import client_address, current_operator, local_next, login_required
-from ociflex.ops.inbox_query import MAX_ID
+from ociflex.ops.inbox_filters import MAX_ID
 from ociflex.text import N_
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from ociflex.db import get_session
 from ociflex.models import OutboxMessage, RentalRequest, RequestEvent, Transfer
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
-from ociflex.ops.inbox_query import MAX_ID
+from ociflex.ops.inbox_filters import MAX_ID
 from ociflex.ops.labels import page_language, status_label
 from ociflex.ops.outbox_page import is_failing, kind_label, outbox_status_label
 from ociflex.text import N_

@@ -27,7 +27,7 @@ from ociflex.models import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer, format_r
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox import _with_current
-from ociflex.ops.inbox_query import CUSTOMER_MAX_LENGTH, MAX_ID, _cursor, _plain
+from ociflex.ops.inbox_filters import CUSTOMER_MAX_LENGTH, MAX_ID, page_cursor, plain_text
 from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
 from ociflex.ops.request_page import hidden_params
 from ociflex.text import N_
@@ -104,7 +104,7 @@ def read_query(args: Mapping[str, str]) -> TransferQuery:
     }
     problems: dict[str, str] = {}
     customer = raw["customer"] or None
-    if customer is not None and not _plain(customer, CUSTOMER_MAX_LENGTH):
+    if customer is not None and not plain_text(customer, CUSTOMER_MAX_LENGTH):
         problems["customer"] = gettext(
             "This is no customer id; the entries of all customers are shown."
         )
@@ -117,7 +117,7 @@ def read_query(args: Mapping[str, str]) -> TransferQuery:
     if kind is not None and kind not in TRANSFER_KINDS:
         problems["kind"] = gettext("There is no such kind of entry; all kinds are shown.")
         kind = None
-    before = _cursor(raw["before"]) if raw["before"] else None
+    before = page_cursor(raw["before"]) if raw["before"] else None
     if raw["before"] and before is None:
         problems["page"] = gettext("This page address is not valid; the newest entries are shown.")
     return TransferQuery(TransferFilters(customer, outcome, kind), raw, problems, before)
