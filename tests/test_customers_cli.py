@@ -15,7 +15,7 @@ from click.testing import Result
 from flask import Flask
 
 from ociflex import create_app
-from ociflex.customers.cli import PLACEHOLDER_SOURCES, example_basket, next_monday
+from ociflex.customers.developer_sheet import PLACEHOLDER_SOURCES, example_basket, next_monday
 from ociflex.customers.loader import load_customer
 from ociflex.customers.model import BUILTIN_PLACEHOLDERS
 from ociflex.oci.basket import check_basket
