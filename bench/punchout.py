@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from bench.load import Load, run_wrk
 from bench.servers import WORKERS, Gunicorn, production_environ
 from ociflex import migrate
-from ociflex.punchout.forms import today
+from ociflex.booking.form import today
 from tests.support.postgres import throwaway_postgres
 
 #: The demo customer's call-up, as its ERP sends it (config/customers/demo.yaml).

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from bench.soak_http import Answer, NoAnswer, Tally, exchange, forms_in
-from ociflex.punchout.forms import REMARKS_MAX_LENGTH, today
+from ociflex.booking.form import REMARKS_MAX_LENGTH, today
 
 CUSTOMER = "demo"
 #: The demo customer accepts HOOK_URLs below this address (config/customers/demo.yaml).

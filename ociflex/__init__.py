@@ -8,10 +8,10 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ociflex import cli, db, health, i18n, logs, mail, ops, settings, web
+from ociflex import cli, db, health, i18n, logs, mail, ops, protocols, settings, web
 from ociflex.customers import registry
 from ociflex.devtools import routes as devtools
-from ociflex.punchout.routes import bp as punchout_bp
+from ociflex.punchout import routes as punchout
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,9 +37,9 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     i18n.init_app(app)
     mail.init_app(app)
     web.init_app(app)
-    registry.init_app(app, environ)
+    registry.init_app(app, protocols.CUSTOMER_SECTIONS, environ)
     cli.init_app(app)
-    app.register_blueprint(punchout_bp)
+    punchout.init_app(app)
     app.register_blueprint(health.bp)
     # The operations pages (/ops/): always on, production needs them. CSRF for them only.
     ops.init_app(app)

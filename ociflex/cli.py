@@ -5,9 +5,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ociflex import migrate
-from ociflex.customers.cli import customers_cli
 from ociflex.db import session_for
 from ociflex.devtools.cli import dev_cli
+from ociflex.devtools.customers_cli import customers_cli
 from ociflex.mail.cli import outbox_cli
 from ociflex.ops.cli import operator_cli
 from ociflex.settings import MAX_TRANSFER_RETENTION_DAYS

@@ -1,23 +1,24 @@
-"""The transfer log: what the ERP sent and what ociflex answered, for every call-up, every
-FUNCTION call, every refused booking and every basket sent (PROTOCOL.md section 4: what
+"""The transfer log: what the buyer's system sent and what ociflex answered, for every OCI
+call-up and FUNCTION call, every cXML document, every refused booking and every cart sent (what
 implementers ask for most). Operators browse it at ``/ops/transfers``.
 
-Recording never breaks a punch-out and never stores the company password:
+Recording never breaks a punch-out and never stores a secret:
 
-- a basket is recorded by :func:`ociflex.punchout.register.register_request` in the same
+- a cart is recorded by :func:`ociflex.booking.register.register_request` in the same
   transaction as its request, so it cannot be lost or half-written;
 - everything else is written by :func:`record_transfer` in a short transaction of its own; when
-  that fails (the database is down), the error is logged and the ERP gets its answer anyway;
-- the parameters are kept as received, but without the password (:func:`is_password`), and
-  capped in number and length (:func:`recorded_parameters`), so that a hostile call-up cannot
-  bloat the table.
+  that fails (the database is down), the error is logged and the buyer gets its answer anyway;
+- OCI parameters are kept as received, but without the password (:func:`is_password`), and
+  capped in number and length (:func:`recorded_parameters`); a cXML document arrives here
+  without its secrets (its protocol removes them) and is capped in length: a hostile document
+  cannot bloat the table.
 
 Entries hold personal data (names, e-mail addresses): :func:`prune` deletes those older than
 ``OCIFLEX_TRANSFER_RETENTION_DAYS``, run daily as ``flask --app app ociflex transfers prune``.
 """
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,10 +27,8 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ociflex.customers.model import Customer
 from ociflex.db import error_summary, write_connection, write_transaction
 from ociflex.models import Transfer, utcnow
-from ociflex.oci.hook_url import SAPEVENT, origin_of
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,8 @@ MAX_NAME_LENGTH = 100
 MAX_VALUE_LENGTH = 500
 #: ... and no more than this many characters of names and values in all.
 MAX_TOTAL_LENGTH = 20_000
+#: A cXML document is kept up to this many characters.
+MAX_DOCUMENT_LENGTH = 100_000
 #: Appended to a name or value that was cut.
 CUT = "…"
 #: Unknown customers: a parameter whose name holds one of these may be a password.
@@ -61,29 +62,30 @@ def _text(value: str, max_length: int) -> str:
     return value[: max_length - len(CUT)] + CUT
 
 
-def is_password(name: str, customer: Customer | None) -> bool:
+def is_password(name: str, password_params: Collection[str] | None) -> bool:
     """Whether the parameter ``name`` may carry the company password, and is never kept.
 
-    For a served customer: its ``password_param`` and ``PASSWORD``, whatever their case. For an
-    unknown customer nobody knows the name: any name that holds ``pass`` or ``pwd``.
+    For a served customer: its ``password_params`` (OCI's ``password_param``) and ``PASSWORD``,
+    whatever their case. For an unknown customer (``None``) nobody knows the name: any name
+    that holds ``pass`` or ``pwd``.
     """
     folded = name.casefold()
     if folded == "password":
         return True
-    if customer is not None:
-        return folded == customer.login.password_param.casefold()
+    if password_params is not None:
+        return folded in {param.casefold() for param in password_params}
     return any(hint in folded for hint in PASSWORD_HINTS)
 
 
 def recorded_parameters(
-    pairs: Iterable[tuple[str, str]], customer: Customer | None
+    pairs: Iterable[tuple[str, str]], password_params: Collection[str] | None
 ) -> list[list[str]]:
     """The [name, value] pairs to keep of ``pairs``, in order: without the password, at most
     :data:`MAX_PARAMETERS`, names and values cut (see the limits above)."""
     kept: list[list[str]] = []
     budget = MAX_TOTAL_LENGTH
     for name, value in pairs:
-        if is_password(name, customer):
+        if is_password(name, password_params):
             continue
         if len(kept) >= MAX_PARAMETERS or budget <= 0:
             break
@@ -94,17 +96,6 @@ def recorded_parameters(
     return kept
 
 
-def hook_origin(hook_url: str | None) -> str | None:
-    """What the log keeps of a HOOK_URL: its origin (the query string may hold the ERP's
-    session ids), ``SAPEVENT:POST`` for SAP GUI, None when it is neither."""
-    if not hook_url:
-        return None
-    if hook_url.isascii() and hook_url.upper() == SAPEVENT:
-        return SAPEVENT
-    origin = origin_of(hook_url)
-    return _text(origin, ORIGIN_LENGTH) if origin else None
-
-
 def transfer_values(
     *,
     kind: str,
@@ -112,21 +103,27 @@ def transfer_values(
     status: int,
     customer_id: str,
     method: str,
-    customer: Customer | None = None,
+    protocol: str = "oci",
+    password_params: Collection[str] | None = None,
     reason: str = "",
     punchout_id: str | None = None,
     request_id: int | None = None,
-    hook_url: str | None = None,
+    return_origin: str | None = None,
     parameters: Iterable[tuple[str, str]] = (),
-    basket: dict[str, Any] | None = None,
+    document: str | None = None,
+    answer: str | None = None,
+    cart: dict[str, Any] | None = None,
     client_address: str | None = None,
 ) -> dict[str, Any]:
-    """The column values of an entry of the log. ``customer`` is the served customer, if any:
-    it says which parameter holds the password. ``hook_url`` is kept as its origin only."""
+    """The column values of an entry of the log. ``password_params`` are the parameters that
+    carry the served customer's password (None for an unknown customer, see
+    :func:`is_password`). ``return_origin`` is what is kept of the return URL (its origin: the
+    rest may hold the buyer's session ids). ``document`` and ``answer`` come without secrets."""
     pairs = list(parameters)
     return {
         "at": utcnow(),
         "customer_id": _text(customer_id, CUSTOMER_ID_LENGTH),
+        "protocol": protocol,
         "kind": kind,
         "outcome": outcome,
         "status": status,
@@ -134,10 +131,12 @@ def transfer_values(
         "method": _text(method, 10),
         "punchout_id": _text(punchout_id, 64) if punchout_id else None,
         "request_id": request_id,
-        "hook_origin": hook_origin(hook_url),
-        "parameters": recorded_parameters(pairs, customer),
+        "return_origin": _text(return_origin, ORIGIN_LENGTH) if return_origin else None,
+        "parameters": recorded_parameters(pairs, password_params),
         "parameter_count": len(pairs),
-        "basket": basket,
+        "document": _text(document, MAX_DOCUMENT_LENGTH) if document is not None else None,
+        "answer": _text(answer, MAX_DOCUMENT_LENGTH) if answer is not None else None,
+        "cart": cart,
         "client_address": _text(client_address, ADDRESS_LENGTH) if client_address else None,
     }
 

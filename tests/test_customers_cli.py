@@ -15,10 +15,12 @@ from click.testing import Result
 from flask import Flask
 
 from ociflex import create_app
-from ociflex.customers.developer_sheet import PLACEHOLDER_SOURCES, example_basket, next_monday
 from ociflex.customers.loader import load_customer
 from ociflex.customers.model import BUILTIN_PLACEHOLDERS
+from ociflex.developer_sheet import PLACEHOLDER_SOURCES, next_monday
 from ociflex.oci.basket import check_basket
+from ociflex.oci.developer_sheet import example_basket
+from ociflex.protocols import CUSTOMER_SECTIONS
 from tests.conftest import ACME_PASSWORD, DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -317,10 +319,11 @@ def test_show_lists_the_basket_fields_with_example_values(cli_app: Flask) -> Non
 def test_show_builds_its_example_with_the_real_basket_code(cli_app: Flask) -> None:
     customer = load_customer(
         ROOT / "tests" / "customers" / "acme.yaml",
+        CUSTOMER_SECTIONS,
         {"X": "x"} | {"OCIFLEX_ACME_PASSWORD": ACME_PASSWORD},
     )
     with cli_app.app_context():
-        basket, booking = example_basket(customer, date(2026, 3, 4))
+        basket, booking = example_basket(customer, date(2026, 3, 4), lambda text: text)
 
     assert (booking.start, booking.end) == (date(2026, 3, 9), date(2026, 3, 11))
     assert check_basket(basket, customer) == []

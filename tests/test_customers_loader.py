@@ -18,7 +18,9 @@ from ociflex.customers import (
     load_customer,
     load_customers,
 )
-from ociflex.oci.units import UNIT_CODES
+from ociflex.oci.config import oci_settings
+from ociflex.protocols import CUSTOMER_SECTIONS
+from ociflex.units import UNIT_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "config" / "customers" / "demo.yaml"
@@ -48,7 +50,7 @@ def write(directory: Path, text: str, name: str = "acme.yaml") -> Path:
 
 
 def load(tmp_path: Path, text: str, environ: dict[str, str] = ENVIRON) -> Customer:
-    return load_customer(write(tmp_path, text), environ)
+    return load_customer(write(tmp_path, text), CUSTOMER_SECTIONS, environ)
 
 
 def problems_of(tmp_path: Path, text: str, environ: dict[str, str] = ENVIRON) -> list[Problem]:
@@ -76,16 +78,16 @@ def with_basket(*lines: str) -> str:
 
 
 def test_the_demo_file_loads() -> None:
-    customer = load_customer(DEMO, {"OCIFLEX_DEMO_PASSWORD": "demo-secret"})
+    customer = load_customer(DEMO, CUSTOMER_SECTIONS, {"OCIFLEX_DEMO_PASSWORD": "demo-secret"})
 
     assert customer.id == "demo"
     assert customer.source == DEMO
-    assert customer.login.accepts("demo-erp", "demo-secret")
-    assert not customer.login.accepts("demo-erp", "wrong")
+    assert oci_settings(customer).login.accepts("demo-erp", "demo-secret")
+    assert not oci_settings(customer).login.accepts("demo-erp", "wrong")
     assert list(customer.fields) == ["email", "full_name", "cost_centre", "po_number"]
     assert customer.fields["cost_centre"].pattern.search("4711")
     assert customer.fields["cost_centre"].label_in("en") == "Cost centre"
-    assert customer.basket == {
+    assert oci_settings(customer).basket == {
         "UNIT": "DAY",
         "CURRENCY": "EUR",
         "VENDOR": "4711",
@@ -105,8 +107,8 @@ def test_the_documented_examples_together_make_a_valid_file(tmp_path: Path) -> N
 
     customer = load(tmp_path, "".join(blocks), {"OCIFLEX_ACME_PASSWORD": "acme-secret"})
 
-    assert customer.basket["CUST_FIELD5"] == "PO {po_number} / {reference}"
-    assert customer.max_lengths == {"CUST_FIELD1": 40}
+    assert oci_settings(customer).basket["CUST_FIELD5"] == "PO {po_number} / {reference}"
+    assert oci_settings(customer).max_lengths == {"CUST_FIELD1": 40}
 
 
 def test_every_known_unit_code_is_documented() -> None:
@@ -120,27 +122,25 @@ def test_every_known_unit_code_is_documented() -> None:
 def test_a_minimal_file_gets_the_defaults(tmp_path: Path) -> None:
     customer = load(tmp_path, MINIMAL)
 
+    oci = oci_settings(customer)
     assert customer.language == "nl"
-    assert (customer.login.username_param, customer.login.password_param) == (
-        "USERNAME",
-        "PASSWORD",
-    )
+    assert (oci.login.username_param, oci.login.password_param) == ("USERNAME", "PASSWORD")
     email, full_name = customer.fields["email"], customer.fields["full_name"]
-    assert (email.param, email.required, email.editable, email.max_length) == (
+    assert (oci.params["email"], email.required, email.editable, email.max_length) == (
         "oci_usermail",
         True,
         False,
         254,
     )
-    assert (full_name.param, full_name.required, full_name.max_length) == (
+    assert (oci.params["full_name"], full_name.required, full_name.max_length) == (
         "oci_userfullname",
         True,
         255,
     )
-    assert customer.basket == {"UNIT": "DAY", "CURRENCY": "EUR"}
+    assert oci.basket == {"UNIT": "DAY", "CURRENCY": "EUR"}
     assert customer.frame_ancestors == ("https://erp.acme.example",)
     assert customer.vehicles[0].description == "COMPACT"
-    assert (customer.max_days, customer.default_charset) == (365, "utf-8")
+    assert (customer.max_days, oci.default_charset) == (365, "utf-8")
 
 
 def test_a_password_hash_needs_no_environment_variable(tmp_path: Path) -> None:
@@ -149,15 +149,15 @@ def test_a_password_hash_needs_no_environment_variable(tmp_path: Path) -> None:
 
     customer = load(tmp_path, text, environ={})
 
-    assert customer.login.accepts("acme-erp", "acme-secret")
+    assert oci_settings(customer).login.accepts("acme-erp", "acme-secret")
 
 
 def test_unquoted_numbers_are_kept_as_written(tmp_path: Path) -> None:
     # YAML 1.1 reads 0004711 as the octal number 2505: a vendor number must not change so.
     customer = load(tmp_path, with_basket("vendor: 0004711", "matgroup: 78111800"))
 
-    assert customer.basket["VENDOR"] == "0004711"
-    assert customer.basket["MATGROUP"] == "78111800"
+    assert oci_settings(customer).basket["VENDOR"] == "0004711"
+    assert oci_settings(customer).basket["MATGROUP"] == "78111800"
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_a_directory_loads_sorted_and_a_bad_file_leaves_the_good_ones(tmp_path: 
     write(tmp_path, MINIMAL, "acme.yaml")
     write(tmp_path, "not a customer", "notes.txt")
 
-    result = load_customers(tmp_path, ENVIRON)
+    result = load_customers(tmp_path, CUSTOMER_SECTIONS, ENVIRON)
 
     assert list(result.customers) == ["acme", "zeta"]
     assert list(result.problems) == ["broken"]
@@ -191,7 +191,7 @@ def test_a_directory_loads_sorted_and_a_bad_file_leaves_the_good_ones(tmp_path: 
 
 
 def test_a_missing_directory_is_reported(tmp_path: Path) -> None:
-    result = load_customers(tmp_path / "nowhere", ENVIRON)
+    result = load_customers(tmp_path / "nowhere", CUSTOMER_SECTIONS, ENVIRON)
 
     assert result.customers == {}
     assert "cannot read the customer directory" in result.problems[""][0].message
@@ -325,7 +325,7 @@ def test_a_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
 def test_a_bad_file_name_is_reported_with_a_better_one(tmp_path: Path) -> None:
     write(tmp_path, MINIMAL, "Acme Corp.yaml")
 
-    result = load_customers(tmp_path, ENVIRON)
+    result = load_customers(tmp_path, CUSTOMER_SECTIONS, ENVIRON)
 
     assert result.customers == {}
     [problem] = result.problems["Acme Corp"]
@@ -382,7 +382,7 @@ def test_an_unknown_unit_suggests_the_nearest_iso_code(
 
 @pytest.mark.parametrize("unit", ["DAY", "HUR", "WEE", "MON", "C62", "PCE", "E48", "LS"])
 def test_common_iso_units_load(tmp_path: Path, unit: str) -> None:
-    assert load(tmp_path, with_basket(f"unit: {unit}")).basket["UNIT"] == unit
+    assert load(tmp_path, with_basket(f"unit: {unit}")).cart.unit == unit
 
 
 def test_a_composite_value_that_can_exceed_its_new_item_field(tmp_path: Path) -> None:
@@ -442,7 +442,7 @@ def test_a_composite_value_that_always_fits_loads(tmp_path: Path) -> None:
 
     # 3 + 35 + 3 + 9 = 50: it always fits.
     assert customer.fields["po_number"].max_length == 35
-    assert customer.basket["CUST_FIELD5"] == "PO {po_number} / {reference}"
+    assert oci_settings(customer).basket["CUST_FIELD5"] == "PO {po_number} / {reference}"
 
 
 def test_a_hook_url_with_user_info(tmp_path: Path) -> None:
@@ -531,7 +531,7 @@ def test_two_files_for_one_customer_are_both_refused(tmp_path: Path) -> None:
     write(tmp_path, MINIMAL, "acme.yaml")
     write(tmp_path, MINIMAL, "acme.yml")
 
-    result = load_customers(tmp_path, ENVIRON)
+    result = load_customers(tmp_path, CUSTOMER_SECTIONS, ENVIRON)
 
     assert result.customers == {}
     [problem] = result.problems["acme"]

@@ -51,8 +51,8 @@ def request_values(**changes: Any) -> dict[str, Any]:
             "cost_centre": "4100",
             "po_number": "4500012345",
         },
-        "callup": [],
-        "basket": {},
+        "inbound": {"parameters": []},
+        "cart": {},
         "planned_vehicle": "VW Polo 1.0 TSI",
         "licence_plate": "AB-123-C",
         # 08:00 UTC is 09:00 in Amsterdam in December.

@@ -695,7 +695,7 @@ def test_a_notification_that_cannot_be_queued_leaves_no_half_booking(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("template broken")
 
-    monkeypatch.setattr("ociflex.punchout.register.new_request_notification", broken)
+    monkeypatch.setattr("ociflex.booking.register.new_request_notification", broken)
     client = mail_app.test_client(use_cookies=False)
     with pytest.raises(RuntimeError, match="template broken"):
         book_demo(client, demo_callup)

@@ -1,5 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, on both engines."""
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
@@ -59,3 +61,80 @@ def test_requests_registered_before_the_inbox_become_searchable_and_counted(
     engine.dispose()
     assert tuple(row) == ("jan@example.nl", "jan jansen", 1)
     assert [tuple(c) for c in counts] == [("demo", "new", 1)]
+
+
+def test_oci_requests_and_log_entries_move_to_the_protocol_neutral_columns_without_loss(
+    database_url: str,
+) -> None:
+    callup = [["USERNAME", "demo-erp"], ["oci_usermail", "jan@demo.example"], ["X", "é ü"]]
+    basket = {"action": "https://erp.example/hook?sid=1", "target": "_top", "charset": "utf-8"}
+    basket["fields"] = [["NEW_ITEM-DESCRIPTION[1]", "COMPACT 01-12-2026"]]
+    migrate.downgrade(database_url, "0004")
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO rental_requests (punchout_id, customer_id, status, language, version, "
+                "requester_email, requester_name, name_key, vehicle_code, vehicle_name, day_rate, "
+                "currency, start_date, end_date, days, location, remarks, fields, callup, basket, "
+                "ops_notes, reason, created_at, updated_at) VALUES ('p1', 'demo', 'new', 'nl', 1, "
+                "'jan@demo.example', 'Jan', 'jan', 'COMPACT', 'Compacte auto', 39.5, 'EUR', "
+                "'2026-12-01', '2026-12-02', 2, NULL, '', '{}', :callup, :basket, '', '', "
+                "'2026-11-28 10:00:00', '2026-11-28 10:00:00')"
+            ),
+            {"callup": json.dumps(callup), "basket": json.dumps(basket)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO transfers (at, customer_id, kind, outcome, status, reason, method, "
+                "punchout_id, request_id, hook_origin, parameters, parameter_count, basket, "
+                "client_address) VALUES ('2026-11-28 10:00:00', 'demo', 'basket', 'sent', 200, "
+                "'', 'POST', 'p1', 1, 'https://erp.example', '[]', 0, :basket, NULL)"
+            ),
+            {"basket": json.dumps(basket)},
+        )
+    migrate.upgrade(database_url)
+    with engine.connect() as connection:
+        request = connection.execute(
+            text("SELECT protocol, inbound, cart FROM rental_requests")
+        ).one()
+        entry = connection.execute(
+            text("SELECT protocol, return_origin, cart FROM transfers")
+        ).one()
+    engine.dispose()
+    assert request.protocol == "oci"
+    assert _json(request.inbound) == {"parameters": callup}
+    assert _json(request.cart) == basket
+    assert (entry.protocol, entry.return_origin) == ("oci", "https://erp.example")
+    assert _json(entry.cart) == basket
+
+
+def test_going_back_before_the_protocols_restores_the_call_ups(database_url: str) -> None:
+    inbound = {"parameters": [["USERNAME", "demo-erp"], ["HOOK_URL", "https://erp.example/"]]}
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO rental_requests (punchout_id, customer_id, protocol, status, "
+                "language, version, requester_email, requester_name, name_key, vehicle_code, "
+                "vehicle_name, day_rate, currency, start_date, end_date, days, location, remarks, "
+                "fields, inbound, cart, ops_notes, reason, created_at, updated_at) VALUES ('p1', "
+                "'demo', 'oci', 'new', 'nl', 1, 'jan@demo.example', 'Jan', 'jan', 'COMPACT', "
+                "'Compacte auto', 39.5, 'EUR', '2026-12-01', '2026-12-02', 2, NULL, '', '{}', "
+                ":inbound, '{}', '', '', '2026-11-28 10:00:00', '2026-11-28 10:00:00')"
+            ),
+            {"inbound": json.dumps(inbound)},
+        )
+    migrate.downgrade(database_url, "0004")
+    with engine.connect() as connection:
+        callup = connection.execute(text("SELECT callup FROM rental_requests")).scalar_one()
+        connection.execute(text("DELETE FROM rental_requests"))
+        connection.commit()
+    engine.dispose()
+    migrate.upgrade(database_url)  # the next test gets the schema of today
+    assert _json(callup) == inbound["parameters"]
+
+
+def _json(value: object) -> object:
+    """A JSON column as read with plain SQL: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -5,22 +5,20 @@ from decimal import Decimal
 
 import pytest
 
+from ociflex.booking.cart import Cart
+from ociflex.booking.details import Booking
+from ociflex.booking.session import CartReturn
 from ociflex.customers.model import (
     BUILTIN_PLACEHOLDERS,
     PLACEHOLDER,
     Customer,
     Field,
     Localized,
-    Login,
+    Secret,
     Vehicle,
 )
-from ociflex.oci.basket import (
-    Basket,
-    BasketError,
-    Booking,
-    build_basket,
-    check_basket,
-)
+from ociflex.oci.basket import BasketError, build_basket, check_basket
+from ociflex.oci.config import OCI, Login, OciSettings, oci_settings
 
 HOOK_URL = "https://erp.example.com/sap/bc/hook?sap-client=100&session=abc%2F1"
 MONDAY = date(2025, 3, 3)
@@ -35,25 +33,26 @@ POLO = Vehicle(
 
 
 def make_customer(**changes) -> Customer:
+    """A customer; ``basket`` and ``max_lengths`` among ``changes`` are its OCI settings'."""
     fields = {
-        "email": Field("email", "oci_usermail", required=True),
-        "full_name": Field("full_name", "oci_userfullname", required=True),
+        "email": Field("email", required=True),
+        "full_name": Field("full_name", required=True),
         "cost_centre": Field(
             "cost_centre",
-            "oci_costcenter",
             editable=True,
             label=Localized({"nl": "Kostenplaats", "en": "Cost centre"}),
         ),
-        "po_number": Field("po_number", "oci_ponumber", label=Localized({"en": "PO number"})),
+        "po_number": Field("po_number", label=Localized({"en": "PO number"})),
     }
-    customer = Customer(
-        id="acme",
-        name="ACME B.V.",
-        language="en",
-        login=Login("username", "password", "acme", password="secret"),
+    settings = OciSettings(
+        login=Login("username", "password", "acme", Secret(value="secret")),
         hook_urls=("https://erp.example.com/sap/bc",),
-        frame_ancestors=("https://erp.example.com",),
-        fields=fields,
+        params={
+            "email": "oci_usermail",
+            "full_name": "oci_userfullname",
+            "cost_centre": "oci_costcenter",
+            "po_number": "oci_ponumber",
+        },
         basket={
             "UNIT": "DAY",
             "CURRENCY": "EUR",
@@ -62,7 +61,16 @@ def make_customer(**changes) -> Customer:
             "VENDOR": "4711",
             "MATGROUP": "78111800",
         },
+    )
+    oci_changes = {key: changes.pop(key) for key in ("basket", "max_lengths") if key in changes}
+    customer = Customer(
+        id="acme",
+        name="ACME B.V.",
+        language="en",
+        fields=fields,
         vehicles=(POLO,),
+        protocols={OCI: replace(settings, **oci_changes)},
+        frame_ancestors=("https://erp.example.com",),
         locations=("Utrecht", "Amsterdam"),
     )
     return replace(customer, **changes)
@@ -89,25 +97,33 @@ def with_fields(booking: Booking, **values: str) -> Booking:
     return replace(booking, fields={**booking.fields, **values})
 
 
-def build(customer=None, booking=None, **changes) -> Basket:
-    arguments = {
-        "reference": "FF-000042",
-        "hook_url": HOOK_URL,
-        "target": "_top",
-        "charset": "utf-8",
-        "ok_code": "ADDI",
-        "caller": "CTLG",
-    }
+def build(
+    customer=None,
+    booking=None,
+    reference="FF-000042",
+    target="_top",
+    charset="utf-8",
+    ok_code="ADDI",
+    caller="CTLG",
+    **changes,
+) -> Cart:
+    """The basket of ``booking`` as a call-up with these values asks for it."""
+    pairs = (("~OkCode", ok_code), ("~CALLER", caller))
+    echo = {name: value for name, value in pairs if value is not None}
     return build_basket(
-        customer or make_customer(), booking or make_booking(), **{**arguments, **changes}
+        customer or make_customer(),
+        booking or make_booking(),
+        reference=reference,
+        cart_return=CartReturn(url=HOOK_URL, target=target, charset=charset, echo=echo),
+        **changes,
     )
 
 
-def values(basket: Basket) -> dict[str, str]:
+def values(basket: Cart) -> dict[str, str]:
     return dict(basket.fields)
 
 
-def longtext(basket: Basket) -> str:
+def longtext(basket: Cart) -> str:
     return values(basket)["NEW_ITEM-LONGTEXT_1:132[]"]
 
 
@@ -202,7 +218,7 @@ def test_placeholders_are_filled_in():
     assert set(PLACEHOLDER.findall(template)) == set(BUILTIN_PLACEHOLDERS)
     customer = make_customer(
         basket={
-            **make_customer().basket,
+            **oci_settings(make_customer()).basket,
             "CUST_FIELD5": template,
             "CUST_FIELD4": "{full_name}",
             "CUST_FIELD3": "PO {po_number}",
@@ -219,7 +235,9 @@ def test_placeholders_are_filled_in():
 
 
 def test_location_placeholder_is_empty_without_a_location():
-    customer = make_customer(basket={**make_customer().basket, "CUST_FIELD5": "at {location}."})
+    customer = make_customer(
+        basket={**oci_settings(make_customer()).basket, "CUST_FIELD5": "at {location}."}
+    )
 
     line = values(build(customer, make_booking(location=None)))
 
@@ -373,7 +391,7 @@ def test_too_long_reference_is_an_error():
 
 
 def test_missing_unit_is_an_error():
-    basket_config = {k: v for k, v in make_customer().basket.items() if k != "UNIT"}
+    basket_config = {k: v for k, v in oci_settings(make_customer()).basket.items() if k != "UNIT"}
 
     with pytest.raises(BasketError) as caught:
         build(make_customer(basket=basket_config))
@@ -386,7 +404,7 @@ def test_json_round_trip():
 
     stored = json.loads(json.dumps(basket.to_json()))
 
-    assert Basket.from_json(stored) == basket
+    assert Cart.from_json(stored) == basket
 
 
 VALID_LINE = (
@@ -403,7 +421,7 @@ VALID_LINE = (
 def check(*fields: tuple[str, str], charset: str = "utf-8") -> list[str]:
     """The problems of a basket of ``VALID_LINE`` with ``fields`` replacing or added."""
     merged = dict(VALID_LINE) | dict(fields)
-    basket = Basket(HOOK_URL, "_top", charset, tuple(merged.items()))
+    basket = Cart(HOOK_URL, "_top", charset, tuple(merged.items()))
     return check_basket(basket, make_customer())
 
 
@@ -462,13 +480,13 @@ def test_check_accepts_decimal_quantity_and_price():
 
 
 def test_check_finds_duplicates():
-    basket = Basket(HOOK_URL, "_top", "utf-8", (*VALID_LINE, ("NEW_ITEM-UNIT[1]", "HUR")))
+    basket = Cart(HOOK_URL, "_top", "utf-8", (*VALID_LINE, ("NEW_ITEM-UNIT[1]", "HUR")))
 
     assert check_basket(basket, make_customer()) == ["NEW_ITEM-UNIT[1] is posted more than once"]
 
 
 def test_check_finds_an_empty_basket():
-    basket = Basket(HOOK_URL, "_top", "utf-8", (("~OkCode", "ADDI"),))
+    basket = Cart(HOOK_URL, "_top", "utf-8", (("~OkCode", "ADDI"),))
 
     assert check_basket(basket, make_customer()) == ["The basket has no NEW_ITEM lines"]
 
@@ -484,7 +502,7 @@ def test_check_finds_an_unknown_charset():
 
 
 def test_check_uses_the_customers_raised_limits():
-    basket = Basket(HOOK_URL, "_top", "utf-8", (*VALID_LINE, ("NEW_ITEM-CUST_FIELD1[1]", "x" * 15)))
+    basket = Cart(HOOK_URL, "_top", "utf-8", (*VALID_LINE, ("NEW_ITEM-CUST_FIELD1[1]", "x" * 15)))
 
     assert check_basket(basket, make_customer()) == [
         "NEW_ITEM-CUST_FIELD1[1] is 15 characters long; the limit is 10"

@@ -1,10 +1,13 @@
-"""Reading a call-up, without a web server: parameters in, a Punchout or a CallupError out."""
+"""Reading a call-up, without a web server: parameters in, a punch-out session or a CallupError
+out."""
 
 import pytest
 
+from ociflex.booking.session import Operation, PunchoutSession
 from ociflex.customers.loader import load_customer
 from ociflex.customers.model import Customer
-from ociflex.oci.callup import CallupError, Params, Punchout, frame_target, read_callup
+from ociflex.oci.callup import CallupError, Params, frame_target, read_callup
+from ociflex.protocols import CUSTOMER_SECTIONS
 from tests.conftest import ACME_HOOK_URL, ACME_PASSWORD, DEMO_PASSWORD, ROOT, TEST_CUSTOMERS
 
 ENVIRON = {"OCIFLEX_ACME_PASSWORD": ACME_PASSWORD, "OCIFLEX_DEMO_PASSWORD": DEMO_PASSWORD}
@@ -12,12 +15,12 @@ ENVIRON = {"OCIFLEX_ACME_PASSWORD": ACME_PASSWORD, "OCIFLEX_DEMO_PASSWORD": DEMO
 
 @pytest.fixture(scope="module")
 def acme() -> Customer:
-    return load_customer(TEST_CUSTOMERS / "acme.yaml", ENVIRON)
+    return load_customer(TEST_CUSTOMERS / "acme.yaml", CUSTOMER_SECTIONS, ENVIRON)
 
 
 @pytest.fixture(scope="module")
 def demo() -> Customer:
-    return load_customer(ROOT / "config" / "customers" / "demo.yaml", ENVIRON)
+    return load_customer(ROOT / "config" / "customers" / "demo.yaml", CUSTOMER_SECTIONS, ENVIRON)
 
 
 def params(*pairs: tuple[str, str], **named: str) -> Params:
@@ -108,11 +111,16 @@ def test_a_junk_returntarget_falls_back_to_top_not_to_tilde_target() -> None:
 def test_a_complete_call_up_becomes_a_punchout(acme: Customer, acme_callup: dict) -> None:
     acme_callup["OCI_VERSION"] = "5.0"
     punchout = read_callup(acme, params(**acme_callup))
-    assert punchout.customer_id == "acme"
-    assert punchout.hook_url == ACME_HOOK_URL
-    assert punchout.target == "_top"
-    assert punchout.charset == "iso-8859-1"  # acme's default
-    assert (punchout.ok_code, punchout.caller, punchout.oci_version) == ("ADDI", "CTLG", "5.0")
+    assert (punchout.customer_id, punchout.protocol, punchout.operation) == (
+        "acme",
+        "oci",
+        Operation.CREATE,
+    )
+    assert punchout.cart_return.url == ACME_HOOK_URL
+    assert punchout.cart_return.target == "_top"
+    assert punchout.cart_return.charset == "iso-8859-1"  # acme's default
+    assert punchout.cart_return.echo == {"~OkCode": "ADDI", "~CALLER": "CTLG"}
+    assert ["OCI_VERSION", "5.0"] in punchout.inbound["parameters"]
     assert punchout.fields == {
         "email": "jane.smith@acme.example",
         "full_name": "Jane Smith",
@@ -122,7 +130,7 @@ def test_a_complete_call_up_becomes_a_punchout(acme: Customer, acme_callup: dict
 
 def test_the_demo_call_up_maps_its_own_field_names(demo: Customer, demo_callup: dict) -> None:
     punchout = read_callup(demo, params(**demo_callup))
-    assert punchout.charset == "utf-8"
+    assert punchout.cart_return.charset == "utf-8"
     assert punchout.fields == {
         "email": "jan.jansen@demo.example",
         "full_name": "Jan Jansen",
@@ -134,9 +142,10 @@ def test_the_demo_call_up_maps_its_own_field_names(demo: Customer, demo_callup: 
 def test_names_are_matched_ignoring_case(acme: Customer, acme_callup: dict) -> None:
     shouted = {name.upper(): value for name, value in acme_callup.items()}
     punchout = read_callup(acme, params(**shouted, returntarget="_parent"))
-    assert punchout.hook_url == ACME_HOOK_URL
+    assert punchout.cart_return.url == ACME_HOOK_URL
     assert punchout.fields["email"] == "jane.smith@acme.example"
-    assert (punchout.ok_code, punchout.caller, punchout.target) == ("ADDI", "CTLG", "_parent")
+    assert punchout.cart_return.echo == {"~OkCode": "ADDI", "~CALLER": "CTLG"}
+    assert punchout.cart_return.target == "_parent"
 
 
 def test_an_optional_field_not_sent_is_empty(acme: Customer, acme_callup: dict) -> None:
@@ -149,10 +158,10 @@ def test_field_values_are_stripped(acme: Customer, acme_callup: dict) -> None:
     assert read_callup(acme, params(**acme_callup)).fields["full_name"] == "Jane Smith"
 
 
-def test_okcode_and_caller_not_sent_are_none(acme: Customer, acme_callup: dict) -> None:
+def test_okcode_and_caller_not_sent_are_not_echoed(acme: Customer, acme_callup: dict) -> None:
     del acme_callup["~OkCode"], acme_callup["~CALLER"]
     punchout = read_callup(acme, params(**acme_callup))
-    assert (punchout.ok_code, punchout.caller) == (None, None)
+    assert punchout.cart_return.echo == {}
 
 
 @pytest.mark.parametrize("name", ["HTTP_CONTENT_CHARSET", "http_content_charset"])
@@ -160,19 +169,19 @@ def test_the_erp_chooses_the_charset_of_the_basket(
     acme: Customer, acme_callup: dict, name: str
 ) -> None:
     acme_callup[name] = "UTF-8"
-    assert read_callup(acme, params(**acme_callup)).charset == "UTF-8"
+    assert read_callup(acme, params(**acme_callup)).cart_return.charset == "UTF-8"
 
 
 def test_the_sap_gui_pseudo_url_is_a_hook_url_when_allowed(
     acme: Customer, acme_callup: dict
 ) -> None:
     acme_callup["HOOK_URL"] = "SAPEVENT:POST"
-    assert read_callup(acme, params(**acme_callup)).hook_url == "SAPEVENT:POST"
+    assert read_callup(acme, params(**acme_callup)).cart_return.url == "SAPEVENT:POST"
 
 
 def test_the_same_hook_url_sent_twice_is_accepted(acme: Customer, acme_callup: dict) -> None:
     sent = Params.merge([("HOOK_URL", ACME_HOOK_URL)], acme_callup.items())
-    assert read_callup(acme, sent).hook_url == ACME_HOOK_URL
+    assert read_callup(acme, sent).cart_return.url == ACME_HOOK_URL
 
 
 def test_the_call_up_is_kept_in_order_without_the_password(
@@ -180,9 +189,9 @@ def test_the_call_up_is_kept_in_order_without_the_password(
 ) -> None:
     sent = Params.merge(acme_callup.items(), [("PASSWORD", ACME_PASSWORD)])
     punchout = read_callup(acme, sent)
-    assert punchout.callup == tuple(
-        (name, value) for name, value in acme_callup.items() if name != "pwd"
-    )
+    assert punchout.inbound["parameters"] == [
+        [name, value] for name, value in acme_callup.items() if name != "pwd"
+    ]
     assert ACME_PASSWORD not in repr(punchout.to_json())
 
 
@@ -194,7 +203,7 @@ def test_every_call_up_is_a_new_punchout(acme: Customer, acme_callup: dict) -> N
 
 def test_a_punchout_survives_its_json_form(acme: Customer, acme_callup: dict) -> None:
     punchout = read_callup(acme, params(**acme_callup))
-    assert Punchout.from_json(punchout.to_json()) == punchout
+    assert PunchoutSession.from_json(punchout.to_json()) == punchout
 
 
 # --- read_callup: refused -----------------------------------------------------------------------

@@ -6,10 +6,13 @@ from decimal import Decimal
 
 import pytest
 
+from ociflex.booking.cart import Cart
+from ociflex.booking.session import CartReturn
 from ociflex.customers.loader import load_customer
 from ociflex.customers.model import Customer, Localized, Vehicle
-from ociflex.oci.basket import Basket, BasketError, check_basket
+from ociflex.oci.basket import BasketError, check_basket
 from ociflex.oci.callup import CallupError, Params
+from ociflex.oci.config import oci_settings
 from ociflex.oci.functions import (
     Function,
     FunctionRequest,
@@ -21,6 +24,7 @@ from ociflex.oci.functions import (
     search_vehicles,
     vehicles_for,
 )
+from ociflex.protocols import CUSTOMER_SECTIONS
 from tests.conftest import (
     ACME_HOOK_URL,
     ACME_PASSWORD,
@@ -29,6 +33,7 @@ from tests.conftest import (
     ROOT,
     TEST_CUSTOMERS,
 )
+from tests.support.customers import with_oci_settings
 
 ENVIRON = {"OCIFLEX_ACME_PASSWORD": ACME_PASSWORD, "OCIFLEX_DEMO_PASSWORD": DEMO_PASSWORD}
 SUPPORTED = "DETAIL, DETAILADD, VALIDATE, BACKGROUND_SEARCH, SOURCING"
@@ -36,12 +41,12 @@ SUPPORTED = "DETAIL, DETAILADD, VALIDATE, BACKGROUND_SEARCH, SOURCING"
 
 @pytest.fixture(scope="module")
 def acme() -> Customer:
-    return load_customer(TEST_CUSTOMERS / "acme.yaml", ENVIRON)
+    return load_customer(TEST_CUSTOMERS / "acme.yaml", CUSTOMER_SECTIONS, ENVIRON)
 
 
 @pytest.fixture(scope="module")
 def demo() -> Customer:
-    return load_customer(ROOT / "config" / "customers" / "demo.yaml", ENVIRON)
+    return load_customer(ROOT / "config" / "customers" / "demo.yaml", CUSTOMER_SECTIONS, ENVIRON)
 
 
 def params(*pairs: tuple[str, str], **named: str) -> Params:
@@ -233,9 +238,9 @@ def test_a_function_call_needs_no_user_fields(acme: Customer) -> None:
     assert call.customer_id == "acme"
     assert call.function is Function.DETAIL
     assert call.request.product_id == "ESTATE"
-    assert call.hook_url == ACME_HOOK_URL
-    assert (call.target, call.charset) == ("_top", "iso-8859-1")
-    assert (call.ok_code, call.caller, call.oci_version) == (None, None, None)
+    assert call.cart_return.url == ACME_HOOK_URL
+    assert (call.cart_return.target, call.cart_return.charset) == ("_top", "iso-8859-1")
+    assert (call.cart_return.echo, call.oci_version) == ({}, None)
 
 
 def test_a_function_call_reads_where_and_how_the_answer_goes(demo: Customer) -> None:
@@ -249,8 +254,9 @@ def test_a_function_call_reads_where_and_how_the_answer_goes(demo: Customer) -> 
         **{"~OkCode": "ADDI", "~CALLER": "CTLG"},
     )
     call = read_function_call(demo, sent)
-    assert (call.target, call.charset) == ("_parent", "iso-8859-1")
-    assert (call.ok_code, call.caller, call.oci_version) == ("ADDI", "CTLG", "5.0")
+    assert (call.cart_return.target, call.cart_return.charset) == ("_parent", "iso-8859-1")
+    assert call.cart_return.echo == {"~OkCode": "ADDI", "~CALLER": "CTLG"}
+    assert call.oci_version == "5.0"
 
 
 @pytest.mark.parametrize(
@@ -353,16 +359,19 @@ def vehicle(customer: Customer, code: str) -> Vehicle:
 
 
 def basket_for(
-    customer: Customer, *lines: tuple[Vehicle, str], charset: str = "utf-8", **changes: object
-) -> Basket:
-    arguments: dict = {
-        "hook_url": DEMO_HOOK_URL,
-        "target": "_top",
-        "charset": charset,
-        "ok_code": "ADDI",
-        "caller": "CTLG",
-    }
-    return catalogue_basket(customer, list(lines), **{**arguments, **changes})
+    customer: Customer,
+    *lines: tuple[Vehicle, str],
+    charset: str = "utf-8",
+    target: str = "_top",
+    ok_code: str | None = "ADDI",
+    caller: str | None = "CTLG",
+    **changes: object,
+) -> Cart:
+    """The catalogue basket of ``lines`` as a call-up with these values asks for it."""
+    pairs = (("~OkCode", ok_code), ("~CALLER", caller))
+    echo = {name: value for name, value in pairs if value is not None}
+    cart_return = CartReturn(url=DEMO_HOOK_URL, target=target, charset=charset, echo=echo)
+    return catalogue_basket(customer, list(lines), cart_return, **changes)
 
 
 def test_a_catalogue_line_carries_the_vehicles_current_data(demo: Customer) -> None:
@@ -416,10 +425,10 @@ def test_fixed_values_and_the_vehicle_code_placeholder_are_kept(acme: Customer) 
         "CURRENCY": "GBP",
         "VENDORMAT": "ESTATE",
     }
-    customer = replace(
+    customer = with_oci_settings(
         acme,
         basket={
-            **acme.basket,
+            **oci_settings(acme).basket,
             "CUST_FIELD1": "X-{vehicle_code}",
             "CUST_FIELD2": "{days}d",
             "CUST_FIELD3": "{reference}",
@@ -466,7 +475,7 @@ def test_a_name_longer_than_description_allows_gives_way_to_the_short_descriptio
     assert fields["NEW_ITEM-LONGTEXT_1:132[]"] == (
         "Vehicle: Personenbus voor negen personen (VW Caravelle) (MINIBUS)"
     )
-    raised = replace(demo, max_lengths={"DESCRIPTION": 60})
+    raised = with_oci_settings(demo, max_lengths={"DESCRIPTION": 60})
     fields = dict(basket_for(raised, (long_name, "1")).fields)
     assert fields["NEW_ITEM-DESCRIPTION[1]"] == "Personenbus voor negen personen (VW Caravelle)"
 
@@ -501,7 +510,7 @@ def test_a_quantity_that_breaks_the_rules_is_an_error(demo: Customer, quantity: 
 
 def test_a_configuration_that_breaks_the_rules_is_an_error(demo: Customer) -> None:
     van = vehicle(demo, "VAN")
-    broken = replace(demo, basket={**demo.basket, "VENDOR": "12345678901"})
+    broken = with_oci_settings(demo, basket={**oci_settings(demo).basket, "VENDOR": "12345678901"})
     with pytest.raises(BasketError) as caught:
         basket_for(broken, (van, "1"))
     assert caught.value.fields == ["VENDOR"]
@@ -509,7 +518,7 @@ def test_a_configuration_that_breaks_the_rules_is_an_error(demo: Customer) -> No
 
 def test_a_basket_without_lines_has_no_fields(demo: Customer) -> None:
     basket = basket_for(demo, target="_parent", charset="iso-8859-1")
-    assert basket == Basket(DEMO_HOOK_URL, "_parent", "iso-8859-1", ())
+    assert basket == Cart(DEMO_HOOK_URL, "_parent", "iso-8859-1", ())
 
 
 def test_okcode_and_caller_are_echoed_only_when_sent(demo: Customer) -> None:

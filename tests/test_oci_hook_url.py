@@ -1,6 +1,7 @@
 import pytest
 
-from ociflex.oci.hook_url import HookUrlError, check_hook_url, origin_of
+from ociflex.oci.hook_url import check_hook_url
+from ociflex.return_urls import ReturnUrlError, origin_of
 
 ALLOWED = (
     "https://erp.example.com/sap/bc",
@@ -52,7 +53,7 @@ def test_accepts_hook_urls_under_an_allowed_entry(hook_url):
     ],
 )
 def test_refuses_hook_urls_outside_the_allowed_entries(hook_url):
-    with pytest.raises(HookUrlError, match="not in the list allowed for this customer"):
+    with pytest.raises(ReturnUrlError, match="not in the list allowed for this customer"):
         check_hook_url(hook_url, ALLOWED)
 
 
@@ -104,13 +105,13 @@ def test_refuses_hook_urls_outside_the_allowed_entries(hook_url):
     ],
 )
 def test_refuses_unsafe_hook_urls_with_a_reason(hook_url, reason):
-    with pytest.raises(HookUrlError, match=reason) as caught:
+    with pytest.raises(ReturnUrlError, match=reason) as caught:
         check_hook_url(hook_url, ALLOWED)
     assert caught.value.reason.startswith("HOOK_URL")
 
 
 def test_reason_names_the_refused_url_without_its_query_string():
-    with pytest.raises(HookUrlError) as caught:
+    with pytest.raises(ReturnUrlError) as caught:
         check_hook_url("https://evil.example/hook?sap-password=secret", ALLOWED)
     assert "https://evil.example/hook" in caught.value.reason
     assert "secret" not in caught.value.reason
@@ -122,38 +123,38 @@ def test_accepts_sapevent_only_when_allowed(hook_url):
 
 
 def test_sapevent_entry_does_not_allow_anything_else():
-    with pytest.raises(HookUrlError):
+    with pytest.raises(ReturnUrlError):
         check_hook_url("SAPEVENT:POST?x", ("SAPEVENT:POST",))
-    with pytest.raises(HookUrlError):
+    with pytest.raises(ReturnUrlError):
         check_hook_url("https://erp.example.com/", ("SAPEVENT:POST",))
 
 
 def test_unicode_look_alike_is_not_sapevent():
-    with pytest.raises(HookUrlError):
+    with pytest.raises(ReturnUrlError):
         check_hook_url("ſAPEVENT:POST", ("SAPEVENT:POST",))
 
 
 def test_punycode_host_matches_only_the_same_punycode_entry():
     check_hook_url("https://xn--mnchen-3ya.example/hook", ("https://xn--mnchen-3ya.example/",))
-    with pytest.raises(HookUrlError):
+    with pytest.raises(ReturnUrlError):
         check_hook_url("https://münchen.example/hook", ("https://xn--mnchen-3ya.example/",))
 
 
 def test_ipv6_hosts_compare_by_address():
     check_hook_url("http://[0:0::1]:5000/hook", ("http://[::1]:5000/",))
-    with pytest.raises(HookUrlError):
+    with pytest.raises(ReturnUrlError):
         check_hook_url("http://[::2]:5000/hook", ("http://[::1]:5000/",))
 
 
 def test_invalid_allowed_entries_match_nothing():
-    with pytest.raises(HookUrlError, match="not in the list allowed"):
+    with pytest.raises(ReturnUrlError, match="not in the list allowed"):
         check_hook_url(
             "https://erp.example.com/x", ("erp.example.com", "https://a@erp.example.com/")
         )
 
 
 def test_no_allowed_entries_refuses_everything():
-    with pytest.raises(HookUrlError):
+    with pytest.raises(ReturnUrlError):
         check_hook_url("https://erp.example.com/", ())
 
 

@@ -16,9 +16,11 @@ import ada_url
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
+from ociflex.booking.details import Booking
+from ociflex.booking.session import CartReturn
 from ociflex.customers.loader import load_customer
 from ociflex.customers.model import Customer, Localized, Vehicle
-from ociflex.oci.basket import Booking, build_basket, format_price
+from ociflex.oci.basket import build_basket, format_price
 from ociflex.oci.basket_rules import basket_problems
 from ociflex.oci.callup import (
     KEYWORD_TARGETS,
@@ -27,8 +29,11 @@ from ociflex.oci.callup import (
     check_field_value,
     read_callup,
 )
+from ociflex.oci.config import oci_settings
 from ociflex.oci.form_encoding import MAX_FIELDS, FormEncodingError, decode_form
-from ociflex.oci.hook_url import HookUrlError, check_hook_url
+from ociflex.oci.hook_url import check_hook_url
+from ociflex.protocols import CUSTOMER_SECTIONS
+from ociflex.return_urls import ReturnUrlError
 from tests.conftest import ACME_PASSWORD, DEMO_PASSWORD, ROOT, TEST_CUSTOMERS
 
 FUZZ = settings(
@@ -40,8 +45,8 @@ FUZZ = settings(
 )
 
 ENVIRON = {"OCIFLEX_ACME_PASSWORD": ACME_PASSWORD, "OCIFLEX_DEMO_PASSWORD": DEMO_PASSWORD}
-ACME = load_customer(TEST_CUSTOMERS / "acme.yaml", ENVIRON)
-DEMO = load_customer(ROOT / "config" / "customers" / "demo.yaml", ENVIRON)
+ACME = load_customer(TEST_CUSTOMERS / "acme.yaml", CUSTOMER_SECTIONS, ENVIRON)
+DEMO = load_customer(ROOT / "config" / "customers" / "demo.yaml", CUSTOMER_SECTIONS, ENVIRON)
 
 
 def is_control(char: str) -> bool:
@@ -87,7 +92,7 @@ def hook_url_passes(url: str) -> bool:
     refusal = None
     try:
         check_hook_url(url, tuple(ALLOWED))
-    except HookUrlError as error:
+    except ReturnUrlError as error:
         refusal = error
     assert refusal is None or refusal.reason.startswith("HOOK_URL"), refusal
     return refusal is None
@@ -355,16 +360,17 @@ def callup_pairs(draw: st.DrawFn, valid: dict[str, str]) -> list[tuple[str, str]
 
 def assert_accepted_callup_is_usable(customer: Customer, pairs: list, punchout) -> None:
     """What the booking form and the basket rely on in an accepted call-up."""
-    check_hook_url(punchout.hook_url, customer.hook_urls)
+    cart_return = punchout.cart_return
+    check_hook_url(cart_return.url, oci_settings(customer).hook_urls)
     sent_hook_urls = [v for k, v in pairs if k.casefold() == "hook_url"]
-    assert set(sent_hook_urls) == {punchout.hook_url}
-    assert punchout.target in KEYWORD_TARGETS or (
-        punchout.target.isascii()
-        and punchout.target[:1].isalnum()
-        and len(punchout.target) <= 64
-        and all(c.isalnum() or c in "_.:-" for c in punchout.target)
+    assert set(sent_hook_urls) == {cart_return.url}
+    assert cart_return.target in KEYWORD_TARGETS or (
+        cart_return.target.isascii()
+        and cart_return.target[:1].isalnum()
+        and len(cart_return.target) <= 64
+        and all(c.isalnum() or c in "_.:-" for c in cart_return.target)
     )
-    "OCI".encode(punchout.charset)  # a text encoding, not base64 or rot13
+    "OCI".encode(cart_return.charset)  # a text encoding, not base64 or rot13
     for name, value in punchout.fields.items():
         field = customer.fields[name]
         assert len(value) <= field.max_length
@@ -373,10 +379,11 @@ def assert_accepted_callup_is_usable(customer: Customer, pairs: list, punchout) 
         assert value or not field.required
         assert field.pattern is None or not value or field.pattern.search(value)
     # ~OkCode and ~CALLER go back to the ERP in the basket, next to the items.
-    for echoed in (punchout.ok_code, punchout.caller):
-        assert echoed is None or not any(is_control(c) for c in echoed), echoed
-    password = customer.login.password_param.casefold()
-    assert all(k.casefold() not in (password, "password") for k, _ in punchout.callup)
+    for echoed in cart_return.echo.values():
+        assert not any(is_control(c) for c in echoed), echoed
+    password = oci_settings(customer).login.password_param.casefold()
+    sent = punchout.inbound["parameters"]
+    assert all(k.casefold() not in (password, "password") for k, _ in sent)
 
 
 def assert_refused_with_a_4xx_or_usable(customer: Customer, pairs: list[tuple[str, str]]) -> None:
@@ -474,7 +481,7 @@ def field_value(draw: st.DrawFn, customer: Customer, name: str) -> str:
     else:
         value = draw(_LINE_TEXT.map(lambda text: text[: field.max_length]))
     value = value.strip()
-    assume(check_field_value(field, value) is None)
+    assume(check_field_value(field, oci_settings(customer).params[name], value) is None)
     return value
 
 
@@ -514,19 +521,12 @@ def test_a_booking_within_the_limits_gets_a_basket_the_erp_reads_back(
     customer_and_booking: tuple[Customer, Booking], charset: str, reference: str, ok_code
 ) -> None:
     customer, booking = customer_and_booking
-    hook_url = customer.hook_urls[0] + "/hook?sid=1"
-    basket = build_basket(
-        customer,
-        booking,
-        reference=reference,
-        hook_url=hook_url,
-        target="_top",
-        charset=charset,
-        ok_code=ok_code,
-        caller="CTLG",
-    )
+    hook_url = oci_settings(customer).hook_urls[0] + "/hook?sid=1"
+    echo = {"~OkCode": ok_code, "~CALLER": "CTLG"} if ok_code is not None else {"~CALLER": "CTLG"}
+    cart_return = CartReturn(url=hook_url, target="_top", charset=charset, echo=echo)
+    basket = build_basket(customer, booking, reference=reference, cart_return=cart_return)
     assert (basket.action, basket.target, basket.charset) == (hook_url, "_top", charset)
-    assert basket_problems(basket.fields, basket.charset, customer.limit) == []
+    assert basket_problems(basket.fields, basket.charset, oci_settings(customer).limit) == []
     sent = dict(basket.fields)
     assert sent["NEW_ITEM-QUANTITY[1]"] == str(booking.days)
     assert sent["NEW_ITEM-PRICE[1]"] == format_price(booking.vehicle.day_rate)

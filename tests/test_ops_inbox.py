@@ -69,8 +69,8 @@ def request_row(**values: Any) -> RentalRequest:
         "cost_centre": None,
         "po_number": None,
         "fields": {},
-        "callup": [],
-        "basket": {"action": "https://erp.example/hook", "target": "", "charset": "utf-8"}
+        "inbound": {"parameters": []},
+        "cart": {"action": "https://erp.example/hook", "target": "", "charset": "utf-8"}
         | {"fields": []},
         "created_at": CREATED,
     }
@@ -100,7 +100,7 @@ def seed_many(app: Flask, count: int, **values: Any) -> list[int]:
 _FILLERS = """
 INSERT INTO rental_requests (punchout_id, customer_id, status, language, version,
     requester_email, requester_name, name_key, vehicle_code, vehicle_name, day_rate, currency,
-    start_date, end_date, days, remarks, fields, callup, basket, ops_notes, reason,
+    start_date, end_date, days, remarks, fields, inbound, cart, ops_notes, reason,
     created_at, updated_at)
 SELECT 'filler-' || i, 'demo', 'confirmed', 'nl', 1, 'filler' || i || '@demo.example',
     'Filler ' || i, 'filler ' || i, 'COMPACT', 'Compacte auto', 39.5, 'EUR',

@@ -81,7 +81,7 @@ def test_the_page_shows_what_the_requester_and_the_erp_sent(
         ["Inkoopnummer", "po_number", "PO-2026-01"],
     ]
     # The call-up as received, in order, without the password (it was never stored).
-    assert pairs(page, "callup") == [tuple(pair) for pair in rental.callup]
+    assert pairs(page, "callup") == [tuple(pair) for pair in rental.inbound["parameters"]]
     sent = [(name, value) for name, value in demo_callup.items() if name != "PASSWORD"]
     assert sorted(pairs(page, "callup")) == sorted(sent)
 
@@ -128,14 +128,22 @@ def test_a_password_in_a_stored_call_up_is_never_shown(app: Flask, ops_client: F
         app,
         {
             "customer_id": "demo",
-            "callup": [
-                ["USERNAME", "demo-erp"],
-                ["PASSWORD", "s3cret-1"],
-                ["password", "s3cret-2"],
-            ],
+            "inbound": {
+                "parameters": [
+                    ["USERNAME", "demo-erp"],
+                    ["PASSWORD", "s3cret-1"],
+                    ["password", "s3cret-2"],
+                ]
+            },
         },
-        {"customer_id": "acme", "callup": [["loginname", "acme-sap"], ["PWD", "s3cret-3"]]},
-        {"customer_id": "gone", "callup": [["pwd", "unknown-to-us"], ["PassWord", "s3cret-4"]]},
+        {
+            "customer_id": "acme",
+            "inbound": {"parameters": [["loginname", "acme-sap"], ["PWD", "s3cret-3"]]},
+        },
+        {
+            "customer_id": "gone",
+            "inbound": {"parameters": [["pwd", "unknown-to-us"], ["PassWord", "s3cret-4"]]},
+        },
     )
     shown = {}
     for request_id in (demo, acme, gone):
@@ -310,8 +318,8 @@ def test_the_request_page_escapes_hostile_names_and_values(
             "cost_centre": HOSTILE,
             "po_number": HOSTILE,
             "fields": {HOSTILE: HOSTILE, "email": HOSTILE},
-            "callup": [[HOSTILE, HOSTILE], ["password", HOSTILE]],
-            "basket": {
+            "inbound": {"parameters": [[HOSTILE, HOSTILE], ["password", HOSTILE]]},
+            "cart": {
                 "action": HOSTILE,
                 "target": HOSTILE,
                 "charset": HOSTILE,

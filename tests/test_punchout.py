@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from ociflex import create_app
+from ociflex.booking.form import today
+from ociflex.booking.token import PunchoutTokens
 from ociflex.db import session_for
 from ociflex.models import RentalRequest
-from ociflex.punchout.forms import today
-from ociflex.punchout.token import PunchoutTokens
 from tests.conftest import (
     ACME_HOOK_URL,
     ACME_PASSWORD,
@@ -786,7 +786,7 @@ def test_the_password_is_not_in_the_token(
     token = call_up(client, "acme", acme_callup).token
     punchout = PunchoutTokens(app.config["SECRET_KEY"], [], 60).loads(token)
     assert ACME_PASSWORD not in repr(punchout.to_json())
-    assert "pwd" not in dict(punchout.callup)
+    assert "pwd" not in dict(punchout.inbound["parameters"])
 
 
 # --- A booking, returned to the ERP -------------------------------------------------------------
@@ -993,8 +993,11 @@ def test_the_stored_call_up_is_complete_but_for_the_password(
 ) -> None:
     book_acme(client, acme_callup)
     [row] = stored(app)
-    assert row.callup == [[name, value] for name, value in acme_callup.items() if name != "pwd"]
-    assert ACME_PASSWORD not in repr(row.callup)
+    assert row.protocol == "oci"
+    assert row.inbound == {
+        "parameters": [[name, value] for name, value in acme_callup.items() if name != "pwd"]
+    }
+    assert ACME_PASSWORD not in repr(row.inbound)
 
 
 def test_the_stored_basket_is_the_basket_posted(
@@ -1002,7 +1005,7 @@ def test_the_stored_basket_is_the_basket_posted(
 ) -> None:
     basket = basket_of(book_acme(client, acme_callup))
     [row] = stored(app)
-    assert row.basket == {
+    assert row.cart == {
         "action": basket.attrs["action"],
         "target": basket.attrs["target"],
         "charset": basket.attrs["accept-charset"],
@@ -1016,10 +1019,10 @@ def test_the_demo_request_stores_its_pickup_location_and_language(
     book_demo(client, demo_callup, location="Amsterdam Sloterdijk")
     [row] = stored(app)
     assert (row.location, row.language, row.currency) == ("Amsterdam Sloterdijk", "nl", "EUR")
-    assert row.callup == [
+    assert row.inbound["parameters"] == [
         [name, value] for name, value in demo_callup.items() if name != "PASSWORD"
     ]
-    assert DEMO_PASSWORD not in repr(row.callup)
+    assert DEMO_PASSWORD not in repr(row.inbound)
 
 
 # --- Double submits and parallel punch-outs -----------------------------------------------------

@@ -18,12 +18,13 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
+from ociflex.booking.cart import Cart
+from ociflex.booking.form import today
 from ociflex.customers.registry import customers
 from ociflex.db import session_for
 from ociflex.models import RentalRequest
-from ociflex.oci.basket import Basket
 from ociflex.oci.basket_rules import basket_problems
-from ociflex.punchout.forms import today
+from ociflex.oci.config import oci_settings
 from tests.test_oci_properties import (
     ACME_CALLUP,
     DEMO_CALLUP,
@@ -136,12 +137,12 @@ def assert_clear_refusal_or_one_valid_request(
     assert stored_count(app) == before + 1
     with session_for(app) as session:
         stored = session.scalars(select(RentalRequest).order_by(RentalRequest.id.desc())).first()
-        basket = Basket.from_json(stored.basket)
+        basket = Cart.from_json(stored.cart)
     page = response.get_data(as_text=True)
     assert stored.reference in page
     with app.app_context():
         customer = customers().get(customer_id)
-    assert basket_problems(basket.fields, basket.charset, customer.limit) == []
+    assert basket_problems(basket.fields, basket.charset, oci_settings(customer).limit) == []
 
 
 @HTTP_FUZZ

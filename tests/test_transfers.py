@@ -145,11 +145,11 @@ def test_the_transfer_log_records_a_rejected_call_up_without_the_password(
     assert entry.method == "POST"
     assert entry.punchout_id is None
     assert entry.request_id is None
-    assert entry.hook_origin == "https://erp.acme.example"
+    assert entry.return_origin == "https://erp.acme.example"
     assert entry.client_address == "127.0.0.1"
     assert entry.parameters == [[k, v] for k, v in acme_callup.items() if k != "pwd"]
     assert entry.parameter_count == len(acme_callup)
-    assert entry.basket is None
+    assert entry.cart is None
     assert_nowhere(app, WRONG_PASSWORD)
 
     listed = ops_client.get("/ops/transfers").get_data(as_text=True)
@@ -234,7 +234,7 @@ def test_a_call_up_for_an_unknown_customer_is_recorded(app: Flask, client: Flask
         ["oci_usermail", "a@b.example"],
     ]
     assert entry.parameter_count == len(sent)
-    assert entry.hook_origin == "https://erp.unknown.example"
+    assert entry.return_origin == "https://erp.unknown.example"
     for n in range(1, 5):
         assert_nowhere(app, f"top-secret-{n}")
 
@@ -266,17 +266,17 @@ def test_an_accepted_call_up_and_its_basket_are_linked_by_the_punch_out(
     )
     assert callup_entry.reason == ""
     assert callup_entry.parameters == [[k, v] for k, v in acme_callup.items() if k != "pwd"]
-    assert callup_entry.parameters == rental.callup
-    assert callup_entry.hook_origin == "https://erp.acme.example"
+    assert callup_entry.parameters == rental.inbound["parameters"]
+    assert callup_entry.return_origin == "https://erp.acme.example"
     assert callup_entry.punchout_id == rental.punchout_id
     assert callup_entry.request_id is None
 
     assert (basket_entry.kind, basket_entry.outcome, basket_entry.status) == ("basket", "sent", 200)
     assert basket_entry.punchout_id == rental.punchout_id
     assert basket_entry.request_id == rental.id
-    assert basket_entry.basket == rental.basket
-    assert basket_entry.basket["fields"] == [list(pair) for pair in basket.hidden]
-    assert basket_entry.hook_origin == "https://erp.acme.example"
+    assert basket_entry.cart == rental.cart
+    assert basket_entry.cart["fields"] == [list(pair) for pair in basket.hidden]
+    assert basket_entry.return_origin == "https://erp.acme.example"
     assert basket_entry.parameters == []
     assert_nowhere(app, ACME_PASSWORD)
 
@@ -309,7 +309,7 @@ def test_a_double_submit_is_recorded_as_the_basket_sent_again(
     assert (sent.outcome, resent.outcome) == ("sent", "resent")
     assert resent.kind == "basket"
     assert resent.request_id == sent.request_id == rental.id
-    assert resent.basket == sent.basket == rental.basket
+    assert resent.cart == sent.cart == rental.cart
     assert {callup_entry.punchout_id, sent.punchout_id, resent.punchout_id} == {rental.punchout_id}
 
 
@@ -341,7 +341,7 @@ def test_function_calls_are_recorded_with_what_they_answered(
     assert (missing.outcome, missing.status, missing.method) == ("accepted", 404, "GET")
     assert missing.reason == "DETAIL: unknown product='X'"
     assert validated.reason == "VALIDATE: validated lines=1 missing=[]"
-    assert validated.hook_origin == "https://erp.acme.example"
+    assert validated.return_origin == "https://erp.acme.example"
     assert (rejected.outcome, rejected.status) == ("rejected", 403)
     assert rejected.reason == "VALIDATE: The company login in the call-up is not correct."
     assert ["FUNCTION", "VALIDATE"] in rejected.parameters
@@ -526,7 +526,7 @@ def test_every_operations_page_links_to_the_transfer_log(ops_client: FlaskClient
 def test_the_log_lists_entries_newest_first(app: Flask, ops_client: FlaskClient) -> None:
     ids = seed(
         app,
-        {"customer_id": "acme", "hook_url": ACME_HOOK_URL, "punchout_id": "p-1"},
+        {"customer_id": "acme", "return_origin": "https://erp.acme.example", "punchout_id": "p-1"},
         {
             "customer_id": "demo",
             "outcome": "rejected",
@@ -683,7 +683,7 @@ def test_the_pages_escape_hostile_values(app: Flask, ops_client: FlaskClient) ->
             "outcome": "sent",
             "punchout_id": HOSTILE,
             "reason": HOSTILE,
-            "basket": {
+            "cart": {
                 "action": HOSTILE,
                 "target": HOSTILE,
                 "charset": HOSTILE,

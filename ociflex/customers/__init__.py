@@ -1,7 +1,7 @@
 """Customers: one YAML file each in ``config/customers/``, loaded into validated objects."""
 
 from ociflex.customers.loader import LoadResult, load_customer, load_customers
-from ociflex.customers.model import Customer, Field, Localized, Login, Vehicle
+from ociflex.customers.model import Customer, Field, Localized, Secret, Vehicle
 from ociflex.customers.problems import CustomerConfigError, Problem
 
 __all__ = [
@@ -10,8 +10,8 @@ __all__ = [
     "Field",
     "LoadResult",
     "Localized",
-    "Login",
     "Problem",
+    "Secret",
     "Vehicle",
     "load_customer",
     "load_customers",

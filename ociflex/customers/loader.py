@@ -1,15 +1,16 @@
 """Loading customer files: ``config/customers/<id>.yaml`` becomes a :class:`Customer`.
 
 docs/customer-config.md documents every key. A file is read section by section (see
-:mod:`ociflex.customers.sections`) and every mistake is collected with its line and key path,
-so that whoever edits a file sees all of its problems at once, sorted by line.
+:mod:`ociflex.customers.sections`), each protocol's part by that protocol's own reader (a
+:class:`~ociflex.customers.sections.protocol.ProtocolSection`, given to the loader), and every
+mistake is collected with its line and key path, so that whoever edits a file sees all of its
+problems at once, sorted by line.
 """
 
-import codecs
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ociflex.customers.checks import Checker
@@ -19,20 +20,12 @@ from ociflex.customers.sections.access import (
     default_frame_ancestors,
     read_email_domains,
     read_frame_ancestors,
-    read_hook_urls,
-    read_login,
-    reserved_params,
 )
-from ociflex.customers.sections.basket import (
-    check_value_lengths,
-    limit_fields_by_basket,
-    read_basket,
-    read_max_lengths,
-)
-from ociflex.customers.sections.fields import field_names, read_fields
+from ociflex.customers.sections.cart import read_cart
+from ociflex.customers.sections.fields import read_fields
 from ociflex.customers.sections.offer import read_locations, read_vehicles
+from ociflex.customers.sections.protocol import FileParts, ProtocolSection
 from ociflex.customers.yaml_nodes import read_document
-from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
 
 __all__ = ["CustomerConfigError", "LoadResult", "Problem", "load_customer", "load_customers"]
 
@@ -42,8 +35,6 @@ SUFFIXES = (".yaml", ".yml")
 #: Required top-level keys, with what to add when one is missing.
 REQUIRED = {
     "name": "the customer's name as employees see it, e.g. name: Acme B.V.",
-    "login": "the company's general access, e.g. login: {username: acme-erp, password_env: ...}",
-    "hook_urls": "where baskets may go back to, e.g. hook_urls: [https://erp.example.com/oci/]",
     "vehicles": "at least one vehicle, e.g. - {code: COMPACT, name: Compact car, day_rate: 39.50}",
 }
 OPTIONAL = (
@@ -52,12 +43,9 @@ OPTIONAL = (
     "fields",
     "basket",
     "locations",
-    "max_lengths",
     "max_days",
-    "charset",
     "email_domains",
 )
-TOP_LEVEL_KEYS = (*REQUIRED, *OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -72,8 +60,13 @@ class LoadResult:
     problems: dict[str, list[Problem]]
 
 
-def load_customers(directory: Path, environ: Mapping[str, str] = os.environ) -> LoadResult:
-    """Every ``*.yaml`` and ``*.yml`` file in ``directory``; one bad file never stops the others."""
+def load_customers(
+    directory: Path,
+    sections: Sequence[ProtocolSection],
+    environ: Mapping[str, str] = os.environ,
+) -> LoadResult:
+    """Every ``*.yaml`` and ``*.yml`` file in ``directory``, with the protocol ``sections``; one
+    bad file never stops the others."""
     try:
         files = _customer_files(directory)
     except OSError as error:
@@ -90,7 +83,7 @@ def load_customers(directory: Path, environ: Mapping[str, str] = os.environ) -> 
             result.problems[customer_id] = [Problem(file, None, "", message)]
             continue
         try:
-            result.customers[customer_id] = load_customer(file, environ)
+            result.customers[customer_id] = load_customer(file, sections, environ)
         except CustomerConfigError as error:
             result.problems[customer_id] = error.problems
     return result
@@ -105,8 +98,11 @@ def _customer_files(directory: Path) -> dict[str, list[Path]]:
     return files
 
 
-def load_customer(path: Path, environ: Mapping[str, str] = os.environ) -> Customer:
-    """The customer described by ``path``, whose stem is the customer id.
+def load_customer(
+    path: Path, sections: Sequence[ProtocolSection], environ: Mapping[str, str] = os.environ
+) -> Customer:
+    """The customer described by ``path``, whose stem is the customer id, with the protocol
+    ``sections`` it may use.
 
     Raises :class:`CustomerConfigError` with all of the file's problems when it has any.
     """
@@ -116,7 +112,7 @@ def load_customer(path: Path, environ: Mapping[str, str] = os.environ) -> Custom
         raise CustomerConfigError(problems)
     check = Checker(path, document)
     check.problems.extend(problems)
-    customer = _customer(check, path, environ)
+    customer = _customer(check, path, sections, environ)
     if customer is None or check.problems:
         raise CustomerConfigError(sorted(check.problems, key=lambda problem: problem.line or 0))
     return customer
@@ -134,55 +130,72 @@ def _file_name_problems(path: Path) -> list[Problem]:
     return [Problem(path, None, "", message)]
 
 
-def _customer(check: Checker, path: Path, environ: Mapping[str, str]) -> Customer | None:
+def _customer(
+    check: Checker, path: Path, sections: Sequence[ProtocolSection], environ: Mapping[str, str]
+) -> Customer | None:
     if check.document.data is None:
         check.report("", f"the file is empty; a customer needs at least {', '.join(REQUIRED)}")
         return None
-    top = check.mapping(check.document.data, "", TOP_LEVEL_KEYS, required=REQUIRED)
+    keys = dict.fromkeys([*REQUIRED, *OPTIONAL, *(key for s in sections for key in s.keys)])
+    top = check.mapping(check.document.data, "", keys, required=REQUIRED)
     if top is None:
         return None
-    taken = reserved_params()
-    login = read_login(check, top["login"], environ, taken)
-    hook_urls = read_hook_urls(check, top["hook_urls"])
+    protocol_field_keys = [key for section in sections for key in section.field_keys]
+    fields, field_specs = read_fields(check, top.get("fields", {}), protocol_field_keys)
+    parts = FileParts(
+        check=check,
+        top=top,
+        field_specs=field_specs,
+        fields=fields,
+        vehicles=read_vehicles(check, top["vehicles"]),
+        locations=read_locations(check, top.get("locations", [])),
+        max_days=check.integer(top.get("max_days", 365), "max_days", 1, 3660),
+        cart=read_cart(check, top.get("basket", {})),
+        environ=environ,
+    )
+    readings = {section.name: section.read(parts) for section in sections}
+    protocols = {name: r.settings for name, r in readings.items() if r.settings is not None}
+    fields = _limited(fields, [reading.field_limits for reading in readings.values()])
+    if not any(section.marker in top for section in sections):
+        ways = " or ".join(section.how_to_use for section in sections)
+        check.report("", f"the customer punches out with no protocol: add {ways}")
     if "frame_ancestors" in top:
         frame_ancestors = read_frame_ancestors(check, top["frame_ancestors"])
     else:
-        frame_ancestors = default_frame_ancestors(hook_urls)
-    max_lengths = read_max_lengths(check, top.get("max_lengths", {}))
-    limits = {**NEW_ITEM_MAX_LENGTHS, **max_lengths}
-    fields = read_fields(check, top.get("fields", {}), taken)
-    basket = read_basket(check, top.get("basket", {}), field_names(top.get("fields")), limits)
+        return_urls = (url for settings in protocols.values() for url in settings.return_urls)
+        frame_ancestors = default_frame_ancestors(return_urls)
     name = check.string(top["name"], "name")
     language = check.choice(top.get("language", "nl"), "language", LANGUAGES)
-    vehicles = read_vehicles(check, top["vehicles"])
-    locations = read_locations(check, top.get("locations", []))
-    max_days = check.integer(top.get("max_days", 365), "max_days", 1, 3660)
-    charset = _charset(check, top.get("charset", "utf-8"))
     email_domains = (
         read_email_domains(check, top["email_domains"]) if "email_domains" in top else ()
     )
-    fields = limit_fields_by_basket(fields, basket, limits)
-    check_value_lengths(check, basket, limits, fields, (vehicles, locations, max_days))
     _check_examples_fit(check, fields, email_domains)
-    if check.problems or login is None or name is None or language is None or max_days is None:
+    if check.problems or name is None or language is None or parts.max_days is None:
         return None
     return Customer(
         id=path.stem,
         name=name,
         language=language,
-        login=login,
-        hook_urls=hook_urls,
-        frame_ancestors=frame_ancestors,
         fields=fields,
-        basket=basket,
-        vehicles=vehicles,
-        locations=locations,
-        max_lengths=max_lengths,
-        max_days=max_days,
-        default_charset=charset,
+        vehicles=parts.vehicles,
+        protocols=protocols,
+        frame_ancestors=frame_ancestors,
+        cart=parts.cart,
+        locations=parts.locations,
+        max_days=parts.max_days,
         email_domains=email_domains,
         source=path,
     )
+
+
+def _limited(fields: Mapping[str, Field], limits: Sequence[Mapping[str, int]]) -> dict[str, Field]:
+    """``fields``, each no longer than the shortest limit a protocol sets on it."""
+    limited = dict(fields)
+    for protocol_limits in limits:
+        for name, limit in protocol_limits.items():
+            if name in limited and limit < limited[name].max_length:
+                limited[name] = replace(limited[name], max_length=limit)
+    return limited
 
 
 def _check_examples_fit(
@@ -203,21 +216,3 @@ def _check_examples_fit(
                 f"{field.example!r} is longer than the {field.max_length} characters this field "
                 "may hold (the basket field it fills sets that limit); shorten it",
             )
-
-
-def _charset(check: Checker, value: object) -> str:
-    """The basket's charset when the call-up names none; HTML forms need an ASCII superset."""
-    charset = check.string(value, "charset")
-    if charset is None:
-        return "utf-8"
-    try:
-        codecs.lookup(charset)
-        usable = "OCI=1&a=b".encode(charset) == b"OCI=1&a=b"
-    except LookupError:
-        usable = False
-    if not usable:
-        check.report(
-            "charset",
-            f"{charset!r} is not a known, ASCII-compatible character set; use utf-8 or iso-8859-1",
-        )
-    return charset

@@ -2,6 +2,11 @@
 
 Objects here are immutable and only ever built by :mod:`ociflex.customers.loader`, which
 guarantees every invariant documented below; the rest of ociflex can trust them.
+
+The model knows no punch-out protocol. What a customer sets for one (OCI's login, HOOK_URLs
+and NEW_ITEM basket; cXML's credentials and BrowserFormPost URLs) is read by that protocol's
+own package into its own settings object, kept in :attr:`Customer.protocols` under the
+protocol's name (see :mod:`ociflex.customers.sections.protocol`).
 """
 
 import hmac
@@ -10,21 +15,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from werkzeug.security import check_password_hash
-
-from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
 
 #: Languages a customer file may choose; Dutch is the default.
 LANGUAGES = ("nl", "en")
 
-#: Placeholders a ``basket`` template may use besides the customer's own field names.
+#: Placeholders a cart template (an OCI ``basket`` value, a cXML ``item_extrinsics`` value)
+#: may use besides the customer's own field names.
 BUILTIN_PLACEHOLDERS = ("vehicle_code", "reference", "start", "end", "days", "location")
 
 #: Names of the booking form's own inputs; an editable field's input is named after the field.
 FORM_INPUTS = ("punchout", "vehicle", "start", "end", "location", "remarks", "csrf_token")
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+#: The UNSPSC commodity of passenger car rental, the classification of a cart line whose
+#: customer names no material group.
+DEFAULT_MATGROUP = "78111800"
 
 
 @dataclass(frozen=True)
@@ -39,41 +48,41 @@ class Localized:
 
 
 @dataclass(frozen=True)
-class Login:
-    """The company's general access, as the ERP sends it in every call-up."""
+class Secret:
+    """A secret agreed with the buyer (OCI's company password, cXML's SharedSecret).
 
-    username_param: str
-    password_param: str
-    username: str
-    password_env: str | None = None
-    password_hash: str | None = None
-    #: The secret read from ``password_env`` at load time (never from the file itself).
-    password: str | None = field(default=None, repr=False)
+    Never in the customer file itself: read from the environment variable ``env`` when the
+    file is loaded, or kept as the werkzeug ``hash`` of the secret.
+    """
 
-    def accepts(self, username: str, password: str) -> bool:
-        """Compare both in constant time; a wrong user name costs as much as a wrong password."""
-        user_ok = hmac.compare_digest(username.encode(), self.username.encode())
-        if self.password_hash is not None:
-            password_ok = check_password_hash(self.password_hash, password)
-        else:
-            password_ok = hmac.compare_digest(password.encode(), (self.password or "").encode())
-        return user_ok and password_ok
+    env: str | None = None
+    hash: str | None = None
+    #: The secret read from ``env`` at load time.
+    value: str | None = field(default=None, repr=False)
+
+    def matches(self, given: str) -> bool:
+        """Whether ``given`` is the secret, compared in constant time."""
+        if self.hash is not None:
+            return check_password_hash(self.hash, given)
+        return hmac.compare_digest(given.encode(), (self.value or "").encode())
 
 
 @dataclass(frozen=True)
 class Field:
-    """A value the ERP sends in the call-up, under ociflex's own ``name``."""
+    """A value the buyer's system sends about the requester, under ociflex's own ``name``.
+
+    Where a protocol finds it (an OCI parameter, a cXML Extrinsic) is that protocol's setting.
+    """
 
     name: str
-    #: The OCI parameter that carries it (matched case-insensitively).
-    param: str
     required: bool = False
-    #: Shown in the booking form, prefilled from the call-up, and changeable by the employee.
+    #: Shown in the booking form, prefilled from the punch-out, and changeable by the employee.
     editable: bool = False
     pattern: re.Pattern[str] | None = None
     label: Localized | None = None
-    #: Longest accepted value: the file's ``max_length``, lowered to the NEW_ITEM field's limit
-    #: when a ``basket`` template is exactly ``{name}``.
+    #: Longest accepted value: the file's ``max_length``, lowered by a protocol whose cart
+    #: carries the value whole in a field of limited length (an OCI ``basket`` template that
+    #: is exactly ``{name}``).
     max_length: int = 255
     #: A typical value, for the ERP simulator and the onboarding documentation.
     example: str = ""
@@ -87,9 +96,34 @@ class Vehicle:
     code: str
     name: Localized
     day_rate: Decimal
-    #: Short label that starts the basket line's DESCRIPTION (at most 18 characters, so that
-    #: label, dates and separators fit in DESCRIPTION's 40); defaults to the code.
+    #: Short label that starts a cart line's short description (at most 18 characters, so that
+    #: label, dates and separators fit in OCI's DESCRIPTION of 40); defaults to the code.
     description: str
+
+
+@dataclass(frozen=True)
+class CartSettings:
+    """How a cart line is counted and classified, whatever the protocol carries it."""
+
+    #: ISO unit code (UN/CEFACT Recommendation 20) of the quantity, the rental days.
+    unit: str = "DAY"
+    #: ISO 4217 code of the day rates.
+    currency: str = "EUR"
+    #: The buyer's material group; cXML sends it as the UNSPSC classification.
+    matgroup: str | None = None
+
+    @property
+    def classification(self) -> str:
+        return self.matgroup or DEFAULT_MATGROUP
+
+
+class ProtocolSettings(Protocol):
+    """What the protocol-neutral part of ociflex needs of any protocol's settings."""
+
+    @property
+    def return_urls(self) -> tuple[str, ...]:
+        """The URLs carts may go back to; their origins may frame ociflex by default."""
+        ...
 
 
 def email_in_domains(address: str, domains: tuple[str, ...]) -> bool:
@@ -110,31 +144,28 @@ SAMPLE_VALUES = {"email": "jan.jansen@example.nl", "full_name": "Jan Jansen"}
 
 @dataclass(frozen=True)
 class Customer:
-    #: The file name without extension; the punch-out URL is ``/oci/<id>``.
+    #: The file name without extension; the punch-out URLs are ``/oci/<id>``, ``/cxml/<id>``.
     id: str
     name: str
     language: str
-    login: Login
-    #: Allowed HOOK_URL prefixes, compared by parsed scheme, host, port and path.
-    hook_urls: tuple[str, ...]
-    #: Origins that may frame ociflex (defaults to the origins of ``hook_urls``).
-    frame_ancestors: tuple[str, ...]
     #: ociflex name -> field, in file order; always holds ``email`` and ``full_name``.
     fields: Mapping[str, Field]
-    #: Upper-case NEW_ITEM field name (``CUST_FIELD1``) -> template with ``{placeholders}``.
-    basket: Mapping[str, str]
     vehicles: tuple[Vehicle, ...]
+    #: Protocol name (``oci``, ``cxml``) -> that protocol's settings; at least one.
+    protocols: Mapping[str, ProtocolSettings]
+    #: Origins that may frame ociflex (defaults to the origins of the return URLs).
+    frame_ancestors: tuple[str, ...]
+    cart: CartSettings = field(default_factory=CartSettings)
     locations: tuple[str, ...] = ()
-    #: NEW_ITEM field -> maximum length where this buyer accepts more than SAP's default.
-    max_lengths: Mapping[str, int] = field(default_factory=dict)
     #: Longest rental period, inclusive days.
     max_days: int = 365
-    #: Charset of the basket when the call-up names none.
-    default_charset: str = "utf-8"
     #: Domains the requester's e-mail address must be in (``*.x`` also allows subdomains of
     #: ``x``); empty: any.
     email_domains: tuple[str, ...] = ()
     source: Path | None = None
+
+    def speaks(self, protocol: str) -> bool:
+        return protocol in self.protocols
 
     def example_of(self, field: "Field") -> str:
         """The value the simulator and ``customers show`` use for ``field``: its ``example``,
@@ -149,10 +180,6 @@ class Customer:
     def accepts_email(self, address: str) -> bool:
         """Whether ``address`` is in one of :attr:`email_domains` (any, when none is listed)."""
         return email_in_domains(address, self.email_domains)
-
-    def limit(self, new_item_field: str) -> int | None:
-        """Maximum length of a NEW_ITEM field for this buyer (``None``: unlimited)."""
-        return self.max_lengths.get(new_item_field, NEW_ITEM_MAX_LENGTHS[new_item_field])
 
     def vehicle(self, code: str) -> Vehicle | None:
         return next((v for v in self.vehicles if v.code == code), None)

@@ -15,13 +15,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from flask import Flask, current_app
 
 from ociflex.customers.loader import SUFFIXES, LoadResult, load_customers
 from ociflex.customers.model import Customer
+from ociflex.customers.sections.protocol import ProtocolSection
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,12 @@ def describe_changes(before: Signature, after: Signature) -> str:
 
 
 class CustomerRegistry:
-    def __init__(self, directory: Path, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, directory: Path, sections: Sequence[ProtocolSection], environ: Mapping[str, str]
+    ) -> None:
         self.directory = directory
+        #: The protocols a customer file may use.
+        self.sections = tuple(sections)
         #: Where ``password_env`` secrets are looked up.
         self.environ = environ
         self.result = LoadResult(customers={}, problems={})
@@ -88,7 +93,7 @@ class CustomerRegistry:
         """Read every customer file; a bad file is logged and not served, the others are."""
         # Taken before reading: a file changed while it is read is read again next time.
         signature = folder_signature(self.directory)
-        result = load_customers(self.directory, self.environ)
+        result = load_customers(self.directory, self.sections, self.environ)
         for customer_id, problems in result.problems.items():
             for problem in problems:
                 log.error("customer %s is not served: %s", customer_id, problem)
@@ -138,8 +143,8 @@ class CustomerRegistry:
         return self.result.customers.get(customer_id)
 
 
-def init_app(app: Flask, environ: Mapping[str, str]) -> None:
-    registry = CustomerRegistry(app.config["OCIFLEX_CUSTOMERS_DIR"], environ)
+def init_app(app: Flask, sections: Sequence[ProtocolSection], environ: Mapping[str, str]) -> None:
+    registry = CustomerRegistry(app.config["OCIFLEX_CUSTOMERS_DIR"], sections, environ)
     registry.load()
     app.extensions["ociflex.customers"] = registry
     if app.config["OCIFLEX_ENV"] == "development":

@@ -37,6 +37,7 @@ from werkzeug.datastructures import MultiDict
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
 from ociflex.devtools.verdicts import check_basket_post
+from ociflex.oci.config import OCI, oci_settings
 from ociflex.oci.form_encoding import FormEncodingError, decode_form
 from ociflex.ops.auth import login_required
 
@@ -99,19 +100,20 @@ def _guard() -> ResponseReturnValue | None:
 
 def callup_parameters(customer: Customer, hook_url: str) -> list[tuple[str, str]]:
     """A complete call-up for ``customer`` as its ERP would send it."""
-    login = customer.login
+    settings = oci_settings(customer)
+    login = settings.login
     params = [
         (login.username_param, login.username),
-        (login.password_param, login.password or ""),
+        (login.password_param, login.password.value or ""),
         ("HOOK_URL", hook_url),
         ("~OkCode", "ADDI"),
         ("~TARGET", "_top"),
         ("~CALLER", "CTLG"),
         ("OCI_VERSION", "4.0"),
-        ("HTTP_CONTENT_CHARSET", customer.default_charset),
+        ("HTTP_CONTENT_CHARSET", settings.default_charset),
     ]
     for field in customer.fields.values():
-        params.append((field.param, customer.example_of(field)))
+        params.append((settings.param(field), customer.example_of(field)))
     return params
 
 
@@ -183,11 +185,11 @@ class Launch:
         """The punch-out address; on the other loopback name when asked and possible."""
         origin = other_loopback_origin() if self.other_origin else None
         if origin is None:
-            return url_for("punchout.callup", customer_id=self.customer.id, _external=True)
-        return origin + url_for("punchout.callup", customer_id=self.customer.id)
+            return url_for("oci.callup", customer_id=self.customer.id, _external=True)
+        return origin + url_for("oci.callup", customer_id=self.customer.id)
 
     def is_password(self, name: str) -> bool:
-        return name.lower() == self.customer.login.password_param.lower()
+        return name.lower() == oci_settings(self.customer).login.password_param.lower()
 
     def shown_params(self) -> list[tuple[str, str]]:
         """The parameters to print: the password masked unless asked to show it."""
@@ -230,7 +232,11 @@ def erp() -> ResponseReturnValue:
     """GET: a customer's call-up as its ERP sends it (``?customer=``, ``&preset=``); POST:
     the edit form applied."""
     registry = customers()
-    served = registry.result.customers
+    served = {
+        customer_id: customer
+        for customer_id, customer in registry.result.customers.items()
+        if customer.speaks(OCI)
+    }
     source = request.form if request.method == "POST" else request.args
     chosen = served.get(source.get("customer", "")) or next(iter(served.values()), None)
     launch = None

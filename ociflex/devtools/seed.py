@@ -119,7 +119,7 @@ class SeedCustomer:
         return cls(
             customer.id,
             customer.language,
-            customer.basket.get("CURRENCY", "EUR"),
+            customer.cart.currency,
             tuple((v.code, v.name.get(customer.language), v.day_rate) for v in customer.vehicles),
             customer.locations,
         )
@@ -159,6 +159,7 @@ REQUEST_COLUMNS = [
     "id",
     "punchout_id",
     "customer_id",
+    "protocol",
     "status",
     "language",
     "version",
@@ -177,8 +178,8 @@ REQUEST_COLUMNS = [
     "cost_centre",
     "po_number",
     "fields",
-    "callup",
-    "basket",
+    "inbound",
+    "cart",
     "ops_notes",
     "reason",
     "created_at",
@@ -261,6 +262,7 @@ class _Rows:
                     request_id,
                     f"seed-{request_id}",
                     customer.id,
+                    "oci",
                     status,
                     customer.language,
                     1 if status == "new" else 2,
@@ -279,7 +281,14 @@ class _Rows:
                     cost_centre,
                     f"PO-{request_id}",
                     json.dumps({"email": email, "full_name": name, "cost_centre": cost_centre}),
-                    json.dumps([["USERNAME", f"{customer.id}-erp"], ["oci_usermail", email]]),
+                    json.dumps(
+                        {
+                            "parameters": [
+                                ["USERNAME", f"{customer.id}-erp"],
+                                ["oci_usermail", email],
+                            ]
+                        }
+                    ),
                     json.dumps(basket),
                     "",
                     "Seeded." if status in ("rejected", "cancelled") else "",

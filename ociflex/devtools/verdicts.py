@@ -2,7 +2,7 @@
 
 The simulator stands in for the ERP, which does not know a customer's raised limits: a basket
 is checked against SAP's defaults (:data:`ociflex.oci.limits.NEW_ITEM_MAX_LENGTHS`), ISO 4217
-currencies and the ISO unit codes of :mod:`ociflex.oci.units`, with
+currencies and the ISO unit codes of :mod:`ociflex.units`, with
 :func:`ociflex.oci.basket_rules.basket_problems`, the same rules ociflex keeps when it builds a
 basket. Every problem is shown next to the posted field it concerns; a required field that was
 not posted gets a row of its own.

@@ -12,6 +12,7 @@ from ociflex.models.requests import (
     parse_reference,
     search_key,
 )
+from ociflex.models.start_pages import StartPage
 from ociflex.models.transfers import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "OutboxMessage",
     "RentalRequest",
     "RequestEvent",
+    "StartPage",
     "StatusCount",
     "Transfer",
     "UtcDateTime",

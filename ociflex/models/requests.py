@@ -77,6 +77,8 @@ class RentalRequest(Base):
     #: The punch-out session this request ends; unique, so a double submit stores one request.
     punchout_id: Mapped[str] = mapped_column(String(64))
     customer_id: Mapped[str] = mapped_column(String(64))
+    #: The protocol the request came by: ``oci`` or ``cxml``.
+    protocol: Mapped[str] = mapped_column(String(10), default="oci")
     status: Mapped[str] = mapped_column(String(20), default="new")
     language: Mapped[str] = mapped_column(String(5))
     #: Optimistic locking: two operators changing one request cannot both win.
@@ -102,10 +104,13 @@ class RentalRequest(Base):
 
     #: Every customer field by ociflex name, as finally submitted (after the employee's edits).
     fields: Mapped[dict[str, str]] = mapped_column(JSON)
-    #: The call-up parameters as received, in order, without the password.
-    callup: Mapped[list[list[str]]] = mapped_column(JSON)
-    #: The basket exactly as posted to HOOK_URL: action, target, charset and fields.
-    basket: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The document that started the punch-out, without secrets, in its protocol's shape:
+    #: OCI ``{"parameters": [[name, value], ...]}`` (the call-up in order, without the
+    #: password); cXML ``{"document": "<cXML ...>"}`` (the PunchOutSetupRequest).
+    inbound: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The latest cart exactly as posted to the buyer's system: action, target, charset,
+    #: fields (and cXML's ``document``); see :class:`ociflex.booking.cart.Cart`.
+    cart: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     # What operations planned (set when the request is scheduled).
     planned_vehicle: Mapped[str | None] = mapped_column(String(255))
@@ -126,7 +131,8 @@ class RentalRequest(Base):
 
     @property
     def reference(self) -> str:
-        """Human reference shown to everyone and sent as EXT_QUOTE_ID, e.g. ``FF-000123``."""
+        """Human reference shown to everyone and sent with the cart (OCI's EXT_QUOTE_ID, cXML's
+        SupplierPartAuxiliaryID), e.g. ``FF-000123``."""
         return format_reference(self.id)
 
 

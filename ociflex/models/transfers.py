@@ -1,6 +1,6 @@
-"""The transfer log: every call from the ERP and every basket sent back, for diagnosing a
-punch-out from ociflex alone. ``ociflex/transfers.py`` writes and prunes it (entries hold
-personal data), ``ociflex/ops/transfers.py`` shows it to operators."""
+"""The transfer log: every document from the buyer's system and every cart sent back, for
+diagnosing a punch-out from ociflex alone. ``ociflex/transfers.py`` writes and prunes it
+(entries hold personal data), ``ociflex/ops/transfers.py`` shows it to operators."""
 
 from datetime import datetime
 from typing import Any
@@ -10,16 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ociflex.models.base import Base, UtcDateTime, utcnow
 
-#: callup: an interactive call-up; function: a FUNCTION call (DETAIL, VALIDATE, ...);
-#: booking: a booking form that was refused; basket: a basket posted back to HOOK_URL.
-TRANSFER_KINDS = ("callup", "function", "booking", "basket")
-#: accepted / rejected: a call from the ERP or a booking; sent: a basket for a new request;
-#: resent: the same basket again, for a double submit.
+#: callup: an OCI call-up; function: an OCI FUNCTION call (DETAIL, VALIDATE, ...);
+#: setup: a cXML PunchOutSetupRequest; profile: a cXML ProfileRequest; request: any other cXML
+#: document posted to ociflex (unreadable, or of a kind ociflex does not take);
+#: start: a cXML StartPage opened by the employee's browser;
+#: booking: a booking form that was refused; basket: a cart posted back to the buyer's system.
+TRANSFER_KINDS = ("callup", "function", "setup", "profile", "request", "start", "booking", "basket")
+#: accepted / rejected: a document from the buyer's system or a booking; sent: a cart for a new
+#: or changed request, or an unchanged one; resent: the same cart again, for a double submit.
 TRANSFER_OUTCOMES = ("accepted", "rejected", "sent", "resent")
 
 
 class Transfer(Base):
-    """One call from the ERP, or one basket sent to it. Never holds the company password.
+    """One document from the buyer's system, or one cart sent to it. Never holds the company
+    password or a shared secret.
 
     The list pages read newest first, by customer and outcome: each filter has an index ending
     in ``id``; ``at`` is indexed for pruning, ``punchout_id`` for the whole story of a punch-out.
@@ -38,6 +42,8 @@ class Transfer(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: The customer id as requested, also when no such customer is served (cut to 64).
     customer_id: Mapped[str] = mapped_column(String(64))
+    #: The protocol: ``oci`` or ``cxml``.
+    protocol: Mapped[str] = mapped_column(String(10), default="oci")
     kind: Mapped[str] = mapped_column(String(10))
     outcome: Mapped[str] = mapped_column(String(10))
     #: The HTTP status of ociflex's answer.
@@ -49,12 +55,17 @@ class Transfer(Base):
     punchout_id: Mapped[str | None] = mapped_column(String(64))
     #: The request a basket was sent for.
     request_id: Mapped[int | None] = mapped_column(ForeignKey("rental_requests.id"))
-    #: ``scheme://host[:port]`` of the HOOK_URL (its query string may hold ERP session ids).
-    hook_origin: Mapped[str | None] = mapped_column(String(255))
-    #: [name, value] pairs as received, without the password; capped in number and length.
+    #: ``scheme://host[:port]`` of the return URL (HOOK_URL, BrowserFormPost; its query string
+    #: may hold the buyer's session ids).
+    return_origin: Mapped[str | None] = mapped_column(String(255))
+    #: OCI: [name, value] pairs as received, without the password; capped in number and length.
     parameters: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     #: How many parameters were received (more than ``parameters`` holds when capped).
     parameter_count: Mapped[int] = mapped_column(Integer, default=0)
-    #: For a basket: exactly as posted to HOOK_URL (action, target, charset, fields).
-    basket: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: cXML: the document received, without its secrets; capped in length.
+    document: Mapped[str | None] = mapped_column(Text)
+    #: cXML: the document ociflex answered with.
+    answer: Mapped[str | None] = mapped_column(Text)
+    #: For a cart: exactly as posted to the buyer's system (see ociflex.booking.cart.Cart).
+    cart: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     client_address: Mapped[str | None] = mapped_column(String(64))

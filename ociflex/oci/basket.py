@@ -1,4 +1,4 @@
-"""The OCI basket that the employee's browser posts back to the ERP, as plain data.
+"""The OCI basket that the employee's browser posts back to the ERP: NEW_ITEM fields of a cart.
 
 OCI has no reply and no error channel: SAP silently drops a line it cannot read. So a basket is
 checked against the OCI rules and the customer's field limits before it is sent, and a
@@ -6,14 +6,15 @@ configuration that would produce an invalid basket is an error, never a silent t
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Self
 
-from ociflex.customers.model import PLACEHOLDER, Customer, Vehicle
+from ociflex.booking.cart import Cart, CartError
+from ociflex.booking.details import Booking, fill, placeholder_values
+from ociflex.booking.session import CartReturn
+from ociflex.customers.model import Customer, Vehicle
 from ociflex.oci.basket_rules import ECHOED_PARAMETERS, basket_problems
 from ociflex.oci.charset import in_charset
+from ociflex.oci.config import OciSettings, oci_settings
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
 
 _CANONICAL_ORDER = {name: position for position, name in enumerate(NEW_ITEM_MAX_LENGTHS)}
@@ -21,60 +22,11 @@ _CANONICAL_ORDER = {name: position for position, name in enumerate(NEW_ITEM_MAX_
 _HEAD_FIELDS = ("DESCRIPTION", "QUANTITY", "UNIT", "PRICE", "PRICEUNIT", "CURRENCY")
 
 
-@dataclass(frozen=True)
-class Booking:
-    """What the employee booked, as the basket needs it."""
-
-    vehicle: Vehicle
-    start: date
-    #: The last day of the rental (inclusive).
-    end: date
-    location: str | None
-    #: Final value of every customer field after the employee's edits ("" when not given).
-    fields: Mapping[str, str]
-    remarks: str = ""
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-@dataclass(frozen=True)
-class Basket:
-    """The hidden inputs of the return form, and where and how the browser posts them."""
-
-    #: HOOK_URL exactly as received (query string included): the form's action.
-    action: str
-    target: str
-    #: The form's accept-charset; every value is encodable in it.
-    charset: str
-    #: (name, value) pairs in posting order.
-    fields: tuple[tuple[str, str], ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "target": self.target,
-            "charset": self.charset,
-            "fields": [[name, value] for name, value in self.fields],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(
-            action=data["action"],
-            target=data["target"],
-            charset=data["charset"],
-            fields=tuple((name, value) for name, value in data["fields"]),
-        )
-
-
-class BasketError(ValueError):
+class BasketError(CartError):
     """The basket would be invalid; ``fields`` names the NEW_ITEM fields at fault (``UNIT``)."""
 
     def __init__(self, problems: list[str], fields: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+        super().__init__(problems)
         self.fields = fields
 
 
@@ -87,56 +39,39 @@ def build_basket(
     booking: Booking,
     *,
     reference: str,
-    hook_url: str,
-    target: str,
-    charset: str,
-    ok_code: str | None,
-    caller: str | None,
+    cart_return: CartReturn,
     gettext: Callable[[str], str] = _untranslated,
-) -> Basket:
-    """The one-line basket for ``booking``; raises :class:`BasketError` when it would be invalid.
+) -> Cart:
+    """The one-line basket for ``booking``, posted as ``cart_return`` says; raises
+    :class:`BasketError` when it would be invalid.
 
-    Values that ``charset`` cannot encode are transliterated (``Ł`` -> ``L``, ``’`` -> ``'``).
+    Values that the charset cannot encode are transliterated (``Ł`` -> ``L``, ``’`` -> ``'``).
     """
     line = _item_values(customer, booking, reference, gettext)
-    return checked_basket(
-        customer,
-        [line],
-        hook_url=hook_url,
-        target=target,
-        charset=charset,
-        ok_code=ok_code,
-        caller=caller,
-    )
+    return checked_basket(oci_settings(customer), [line], cart_return)
 
 
 def checked_basket(
-    customer: Customer,
-    lines: Sequence[Sequence[tuple[str, str]]],
-    *,
-    hook_url: str,
-    target: str,
-    charset: str,
-    ok_code: str | None,
-    caller: str | None,
-) -> Basket:
+    settings: OciSettings, lines: Sequence[Sequence[tuple[str, str]]], cart_return: CartReturn
+) -> Cart:
     """The basket of ``lines`` (each: NEW_ITEM field -> value, in posting order), numbered from
-    1, with ``~OkCode`` and ``~CALLER`` echoed after them when received; values transliterated
-    into ``charset``. Raises :class:`BasketError` when the result breaks an OCI rule or one of
-    ``customer``'s limits."""
+    1, with ``~OkCode`` and ``~CALLER`` echoed after them when the call-up sent them; values
+    transliterated into the charset. Raises :class:`BasketError` when the result breaks an OCI
+    rule or one of the customer's limits."""
+    charset = cart_return.charset
     items = [
-        (item_name(field, index), in_charset(value, charset, _limit(customer, field)))
+        (item_name(field, index), in_charset(value, charset, _limit(settings, field)))
         for index, line in enumerate(lines, start=1)
         for field, value in line
     ]
     echoed = [
-        (name, in_charset(value, charset))
-        for name, value in zip(ECHOED_PARAMETERS, (ok_code, caller), strict=True)
-        if value is not None
+        (name, in_charset(cart_return.echo[name], charset))
+        for name in ECHOED_PARAMETERS
+        if cart_return.echo.get(name) is not None
     ]
     fields = tuple(items + echoed)
-    basket = Basket(action=hook_url, target=target, charset=charset, fields=fields)
-    if problems := basket_problems(basket.fields, basket.charset, customer.limit):
+    basket = Cart(action=cart_return.url, target=cart_return.target, charset=charset, fields=fields)
+    if problems := basket_problems(basket.fields, basket.charset, settings.limit):
         raise BasketError(
             [problem.message for problem in problems],
             list(dict.fromkeys(problem.field for problem in problems if problem.field)),
@@ -144,10 +79,10 @@ def checked_basket(
     return basket
 
 
-def _limit(customer: Customer, field: str) -> int | None:
+def _limit(settings: OciSettings, field: str) -> int | None:
     """The customer's limit of a NEW_ITEM ``field``; ``None`` for a name OCI does not know,
     which :func:`basket_problems` reports."""
-    return customer.limit(field) if field in NEW_ITEM_MAX_LENGTHS else None
+    return settings.limit(field) if field in NEW_ITEM_MAX_LENGTHS else None
 
 
 def item_name(field: str, index: int) -> str:
@@ -158,9 +93,9 @@ def item_name(field: str, index: int) -> str:
     return f"NEW_ITEM-{field}[{index}]"
 
 
-def check_basket(basket: Basket, customer: Customer) -> list[str]:
+def check_basket(basket: Cart, customer: Customer) -> list[str]:
     """Everything in ``basket`` that breaks an OCI rule or one of ``customer``'s limits."""
-    problems = basket_problems(basket.fields, basket.charset, customer.limit)
+    problems = basket_problems(basket.fields, basket.charset, oci_settings(customer).limit)
     return [problem.message for problem in problems]
 
 
@@ -213,17 +148,9 @@ def _canonical_position(item: tuple[str, str]) -> tuple[int, str]:
 
 def _render_templates(customer: Customer, booking: Booking, reference: str) -> dict[str, str]:
     """The customer's ``basket`` entries with their placeholders filled in."""
-    values = {name: booking.fields.get(name, "") for name in customer.fields} | {
-        "vehicle_code": booking.vehicle.code,
-        "reference": reference,
-        "start": booking.start.isoformat(),
-        "end": booking.end.isoformat(),
-        "days": str(booking.days),
-        "location": booking.location or "",
-    }
+    values = placeholder_values(customer, booking, reference)
     return {
-        field: PLACEHOLDER.sub(lambda match: values[match[1]], template)
-        for field, template in customer.basket.items()
+        field: fill(template, values) for field, template in oci_settings(customer).basket.items()
     }
 
 

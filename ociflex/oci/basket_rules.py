@@ -14,7 +14,7 @@ from babel.numbers import list_currencies
 
 from ociflex.oci.charset import codec_for, first_unencodable
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
-from ociflex.oci.units import UNIT_CODES, nearest_unit
+from ociflex.units import UNIT_CODES, nearest_unit
 
 #: Long text carries its line index in the name and has empty brackets.
 LONGTEXT_NAME = "NEW_ITEM-LONGTEXT_1:132[]"
@@ -86,7 +86,7 @@ def basket_problems(
     """Every OCI rule that the posted ``fields`` break; ``limit`` gives a field's maximum length.
 
     Besides lengths, number formats and required fields, UNIT must be a known ISO unit code
-    (:data:`ociflex.oci.units.UNIT_CODES`), CURRENCY an ISO 4217 code and SERVICE ``X`` or
+    (:data:`ociflex.units.UNIT_CODES`), CURRENCY an ISO 4217 code and SERVICE ``X`` or
     empty. Each problem names the posted name it concerns (:attr:`Problem.name`).
     """
     problems = []

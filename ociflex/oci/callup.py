@@ -1,7 +1,8 @@
 """Reading an OCI call-up: the parameters an ERP sends when an employee punches out to us.
 
 Plain functions over plain data: the web layer hands in the parameter pairs of the query string
-and the body, and gets back a :class:`Punchout` or a :class:`CallupError` that says what is
+and the body, and gets back a punch-out session
+(:class:`~ociflex.booking.session.PunchoutSession`) or a :class:`CallupError` that says what is
 wrong and what the ERP administrator should change.
 
 Every call from the ERP carries the company login and a HOOK_URL (:func:`check_access`). A
@@ -10,17 +11,18 @@ it to :func:`ociflex.oci.functions.read_function_call` instead of :func:`read_ca
 """
 
 import codecs
-import functools
 import re
-import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
+from ociflex.booking.fields import CONTROL_CHARACTERS, FieldProblem, field_problem
+from ociflex.booking.session import CartReturn, PunchoutSession
 from ociflex.customers.model import Customer, Field
-from ociflex.oci.hook_url import HookUrlError, check_hook_url
+from ociflex.oci.basket_rules import ECHOED_PARAMETERS
+from ociflex.oci.config import OCI, OciSettings, oci_settings
+from ociflex.oci.hook_url import check_hook_url, hook_origin
+from ociflex.return_urls import ReturnUrlError
 from ociflex.text import N_
 
 Pairs = Sequence[tuple[str, str]]
@@ -29,7 +31,6 @@ Pairs = Sequence[tuple[str, str]]
 KEYWORD_TARGETS = ("_top", "_parent", "_self", "_blank")
 FRAME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 CHARSET_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 #: ``~OkCode`` and ``~CALLER`` go back into the basket as they came: short codes ("ADDI").
 ECHOED_MAX_LENGTH = 40
@@ -81,54 +82,6 @@ class CallupError(Exception):
         super().__init__(message % params)
 
 
-@dataclass(frozen=True)
-class Punchout:
-    """One punch-out session: everything needed to show the form and to return the basket."""
-
-    customer_id: str
-    hook_url: str
-    target: str
-    charset: str
-    ok_code: str | None
-    caller: str | None
-    oci_version: str | None
-    #: ociflex field name -> value as sent by the ERP ("" for optional fields not sent).
-    fields: dict[str, str]
-    #: All parameters as received, without the password.
-    callup: tuple[tuple[str, str], ...]
-    #: Unique per call-up: two punch-outs never share state, a double submit is recognised.
-    id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "c": self.customer_id,
-            "h": self.hook_url,
-            "t": self.target,
-            "cs": self.charset,
-            "ok": self.ok_code,
-            "ca": self.caller,
-            "v": self.oci_version,
-            "f": self.fields,
-            "p": [list(pair) for pair in self.callup],
-            "id": self.id,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Punchout":
-        return cls(
-            customer_id=data["c"],
-            hook_url=data["h"],
-            target=data["t"],
-            charset=data["cs"],
-            ok_code=data["ok"],
-            caller=data["ca"],
-            oci_version=data["v"],
-            fields=dict(data["f"]),
-            callup=tuple((k, v) for k, v in data["p"]),
-            id=data["id"],
-        )
-
-
 def frame_target(params: Params) -> str:
     """OCI 4.0's ``returntarget`` wins over ``~TARGET``; unusable names fall back to ``_top``."""
     target = params.get("returntarget") or params.get("~TARGET") or "_top"
@@ -138,8 +91,8 @@ def frame_target(params: Params) -> str:
     return target if FRAME_NAME.match(target) else "_top"
 
 
-def _check_login(customer: Customer, params: Params) -> None:
-    login = customer.login
+def _check_login(settings: OciSettings, params: Params) -> None:
+    login = settings.login
     username = params.get(login.username_param)
     password = params.get(login.password_param)
     if not username or not password:
@@ -170,7 +123,7 @@ def duplicate_parameter(name: str) -> CallupError:
     )
 
 
-def _check_hook_url(customer: Customer, params: Params) -> str:
+def _check_hook_url(settings: OciSettings, params: Params) -> str:
     for name in SINGLE_VALUED:
         if len(set(params.values(name))) > 1:
             raise duplicate_parameter(name)
@@ -182,8 +135,8 @@ def _check_hook_url(customer: Customer, params: Params) -> str:
             N_("Ask your ERP administrator to send the HOOK_URL parameter."),
         )
     try:
-        check_hook_url(hook_url, customer.hook_urls)
-    except HookUrlError as error:
+        check_hook_url(hook_url, settings.hook_urls)
+    except ReturnUrlError as error:
         raise CallupError(
             400,
             error.message,
@@ -200,7 +153,7 @@ def read_charset(customer: Customer, params: Params) -> str:
     """The charset the ERP wants back (HTTP_CONTENT_CHARSET), else the customer's default."""
     requested = params.get("HTTP_CONTENT_CHARSET")
     if not requested:
-        return customer.default_charset
+        return oci_settings(customer).default_charset
     try:
         if not CHARSET_LABEL.match(requested):
             raise LookupError(requested)
@@ -217,58 +170,38 @@ def read_charset(customer: Customer, params: Params) -> str:
     return requested
 
 
-def check_field_value(field: Field, value: str) -> CallupError | None:
-    """The problem with a field's value, or None; shared by the call-up and the booking form."""
-    if not value:
-        if field.required:
-            return CallupError(
-                400,
-                N_("The required field %(param)s is missing from the call-up."),
-                N_("Ask your ERP administrator to send %(param)s for this catalogue."),
-                param=field.param,
-            )
+#: What the call-up's page says about each problem a field's value can have.
+_FIELD_PROBLEMS = {
+    FieldProblem.MISSING: (
+        N_("The required field %(param)s is missing from the call-up."),
+        N_("Ask your ERP administrator to send %(param)s for this catalogue."),
+    ),
+    FieldProblem.CONTROL_CHARACTERS: (
+        N_("The field %(param)s contains control characters or line breaks."),
+        N_("Ask your ERP administrator to send %(param)s as a single line of text."),
+    ),
+    FieldProblem.TOO_LONG: (
+        N_("The field %(param)s is longer than %(max)s characters."),
+        N_("Ask your ERP administrator to send a shorter value for %(param)s."),
+    ),
+    FieldProblem.PATTERN: (
+        N_("The value of %(param)s does not have the agreed format."),
+        N_("Ask your ERP administrator to check the value sent in %(param)s."),
+    ),
+    FieldProblem.NOT_AN_EMAIL: (
+        N_("The e-mail address in %(param)s is not valid."),
+        N_("Ask your ERP administrator to send the requester's e-mail address in %(param)s."),
+    ),
+}
+
+
+def check_field_value(field: Field, param: str, value: str) -> CallupError | None:
+    """The problem with the value of ``field`` sent in ``param``, or None."""
+    problem = field_problem(field, value)
+    if problem is None:
         return None
-    if CONTROL_CHARACTERS.search(value):
-        return CallupError(
-            400,
-            N_("The field %(param)s contains control characters or line breaks."),
-            N_("Ask your ERP administrator to send %(param)s as a single line of text."),
-            param=field.param,
-        )
-    if len(value) > field.max_length:
-        return CallupError(
-            400,
-            N_("The field %(param)s is longer than %(max)s characters."),
-            N_("Ask your ERP administrator to send a shorter value for %(param)s."),
-            param=field.param,
-            max=field.max_length,
-        )
-    if field.pattern is not None and not field.pattern.search(value):
-        return CallupError(
-            400,
-            N_("The value of %(param)s does not have the agreed format."),
-            N_("Ask your ERP administrator to check the value sent in %(param)s."),
-            param=field.param,
-        )
-    if field.name == "email" and not _is_email(value):
-        return CallupError(
-            400,
-            N_("The e-mail address in %(param)s is not valid."),
-            N_("Ask your ERP administrator to send the requester's e-mail address in %(param)s."),
-            param=field.param,
-        )
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_email(value: str) -> bool:
-    """Whether ``value`` is an e-mail address; cached, as the same employees call up again
-    and again and the check costs about 0.1 ms."""
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError:
-        return False
-    return True
+    message, fix = _FIELD_PROBLEMS[problem]
+    return CallupError(400, message, fix, param=param, max=field.max_length)
 
 
 def _read_echoed(params: Params, name: str) -> str | None:
@@ -285,15 +218,15 @@ def _read_echoed(params: Params, name: str) -> str | None:
     return value
 
 
-def _read_fields(customer: Customer, params: Params) -> dict[str, str]:
+def _read_fields(customer: Customer, settings: OciSettings, params: Params) -> dict[str, str]:
     values: dict[str, str] = {}
     for field_ in customer.fields.values():
-        value = (params.get(field_.param) or "").strip()
-        problem = check_field_value(field_, value)
+        param = settings.param(field_)
+        value = (params.get(param) or "").strip()
+        problem = check_field_value(field_, param, value)
         if problem is not None:
             raise problem
         values[field_.name] = value
-    email = customer.fields["email"]
     if values["email"] and not customer.accepts_email(values["email"]):
         raise CallupError(
             403,
@@ -303,7 +236,7 @@ def _read_fields(customer: Customer, params: Params) -> dict[str, str]:
                 "%(param)s (accepted: %(domains)s)."
             ),
             email=values["email"],
-            param=email.param,
+            param=settings.param(customer.fields["email"]),
             domains=", ".join(customer.email_domains),
         )
     return values
@@ -313,8 +246,9 @@ def check_access(customer: Customer, params: Params) -> str:
     """The checks every call from the ERP passes, interactive or FUNCTION: the company login
     first, so that nobody without it learns anything about the customer's configuration, then
     the HOOK_URL, which is returned."""
-    _check_login(customer, params)
-    return _check_hook_url(customer, params)
+    settings = oci_settings(customer)
+    _check_login(settings, params)
+    return _check_hook_url(settings, params)
 
 
 def requested_function(params: Params) -> str | None:
@@ -322,7 +256,7 @@ def requested_function(params: Params) -> str | None:
     return (params.get("FUNCTION") or "").strip() or None
 
 
-def read_callup(customer: Customer, params: Params) -> Punchout:
+def read_callup(customer: Customer, params: Params) -> PunchoutSession:
     """Check an interactive call-up for ``customer``: access first, then the user's fields.
 
     A call with a ``FUNCTION`` is no punch-out session and may lack the user's fields: pass it
@@ -331,14 +265,33 @@ def read_callup(customer: Customer, params: Params) -> Punchout:
     hook_url = check_access(customer, params)
     if requested_function(params) is not None:
         raise ValueError("a FUNCTION call: read it with ociflex.oci.functions.read_function_call")
-    return Punchout(
+    settings = oci_settings(customer)
+    echo = {name: _read_echoed(params, name) for name in ECHOED_PARAMETERS}
+    return PunchoutSession(
         customer_id=customer.id,
-        hook_url=hook_url,
-        target=frame_target(params),
-        charset=read_charset(customer, params),
-        ok_code=_read_echoed(params, "~OkCode"),
-        caller=_read_echoed(params, "~CALLER"),
-        oci_version=params.get("OCI_VERSION"),
-        fields=_read_fields(customer, params),
-        callup=params.without(customer.login.password_param, "PASSWORD"),
+        protocol=OCI,
+        fields=_read_fields(customer, settings, params),
+        cart_return=CartReturn(
+            url=hook_url,
+            target=frame_target(params),
+            charset=read_charset(customer, params),
+            echo={name: value for name, value in echo.items() if value is not None},
+        ),
+        inbound=inbound(params, settings),
     )
+
+
+def inbound(params: Params, settings: OciSettings) -> dict[str, Any]:
+    """The call-up as a request keeps it: every parameter in order, without the password."""
+    kept = params.without(settings.login.password_param, "PASSWORD")
+    return {"parameters": [[name, value] for name, value in kept]}
+
+
+def log_values(customer: Customer, params: Params | None = None) -> dict[str, Any]:
+    """What an entry of the transfer log keeps of an OCI call besides its outcome: the
+    parameters (the log leaves out the password, named here), and where the basket was to go."""
+    values: dict[str, Any] = {"password_params": (oci_settings(customer).login.password_param,)}
+    if params is not None:
+        values["parameters"] = params.pairs
+        values["return_origin"] = hook_origin(params.get("HOOK_URL"))
+    return values

@@ -30,10 +30,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from ociflex.booking.cart import Cart
+from ociflex.booking.details import fill
+from ociflex.booking.fields import CONTROL_CHARACTERS
+from ociflex.booking.session import CartReturn
 from ociflex.customers.model import PLACEHOLDER, Customer, Vehicle
-from ociflex.oci.basket import Basket, checked_basket, line_values, vehicle_line
+from ociflex.oci.basket import checked_basket, line_values, vehicle_line
+from ociflex.oci.basket_rules import ECHOED_PARAMETERS
 from ociflex.oci.callup import (
-    CONTROL_CHARACTERS,
     CallupError,
     Params,
     check_access,
@@ -43,6 +47,7 @@ from ociflex.oci.callup import (
     requested_function,
 )
 from ociflex.oci.charset import in_charset
+from ociflex.oci.config import oci_settings
 from ociflex.text import N_
 
 
@@ -102,11 +107,7 @@ class FunctionCall:
 
     customer_id: str
     request: FunctionRequest
-    hook_url: str
-    target: str
-    charset: str
-    ok_code: str | None
-    caller: str | None
+    cart_return: CartReturn
     oci_version: str | None
 
     @property
@@ -119,14 +120,16 @@ def read_function_call(customer: Customer, params: Params) -> FunctionCall:
     (login first), then the function and its parameters; user fields are not required."""
     hook_url = check_access(customer, params)
     request = parse_function_request(params)
+    echo = {name: params.get(name) for name in ECHOED_PARAMETERS}
     return FunctionCall(
         customer_id=customer.id,
         request=request,
-        hook_url=hook_url,
-        target=frame_target(params),
-        charset=read_charset(customer, params),
-        ok_code=params.get("~OkCode"),
-        caller=params.get("~CALLER"),
+        cart_return=CartReturn(
+            url=hook_url,
+            target=frame_target(params),
+            charset=read_charset(customer, params),
+            echo={name: value for name, value in echo.items() if value is not None},
+        ),
         oci_version=params.get("OCI_VERSION"),
     )
 
@@ -276,14 +279,9 @@ def _untranslated(text: str) -> str:
 def catalogue_basket(
     customer: Customer,
     lines: Sequence[tuple[Vehicle, str]],
-    *,
-    hook_url: str,
-    target: str,
-    charset: str,
-    ok_code: str | None,
-    caller: str | None,
+    cart_return: CartReturn,
     gettext: Callable[[str], str] = _untranslated,
-) -> Basket:
+) -> Cart:
     """A basket of catalogue lines, one per (vehicle, quantity), numbered from 1 as a booking's
     basket; raises :class:`~ociflex.oci.basket.BasketError` when it would break an OCI rule.
 
@@ -291,38 +289,16 @@ def catalogue_basket(
     customer's basket values only those without a placeholder, or with ``{vehicle_code}`` only.
     Without lines the basket has no fields at all (a search without hits: SAP reads no line).
     """
+    charset = cart_return.charset
     if not lines:
-        return Basket(action=hook_url, target=target, charset=charset, fields=())
+        return Cart(action=cart_return.url, target=cart_return.target, charset=charset, fields=())
     return checked_basket(
-        customer,
+        oci_settings(customer),
         [
             _catalogue_line(customer, vehicle, quantity, charset, gettext)
             for vehicle, quantity in lines
         ],
-        hook_url=hook_url,
-        target=target,
-        charset=charset,
-        ok_code=ok_code,
-        caller=caller,
-    )
-
-
-def catalogue_basket_for(
-    customer: Customer,
-    call: FunctionCall,
-    lines: Sequence[tuple[Vehicle, str]],
-    gettext: Callable[[str], str] = _untranslated,
-) -> Basket:
-    """:func:`catalogue_basket` posted where and how ``call`` asks."""
-    return catalogue_basket(
-        customer,
-        lines,
-        hook_url=call.hook_url,
-        target=call.target,
-        charset=call.charset,
-        ok_code=call.ok_code,
-        caller=call.caller,
-        gettext=gettext,
+        cart_return,
     )
 
 
@@ -349,7 +325,7 @@ def catalogue_description(customer: Customer, vehicle: Vehicle, charset: str) ->
     """The vehicle's name in the customer's language when it fits in DESCRIPTION (as sent in
     ``charset``), else its short description."""
     name = in_charset(vehicle.name.get(customer.language), charset)
-    limit = customer.limit("DESCRIPTION")
+    limit = oci_settings(customer).limit("DESCRIPTION")
     return name if limit is None or len(name) <= limit else vehicle.description
 
 
@@ -359,7 +335,7 @@ def catalogue_values(customer: Customer, vehicle: Vehicle) -> dict[str, str]:
     (``{cost_centre}``, ``{start}``, ...) are left out."""
     values: Mapping[str, str] = {"vehicle_code": vehicle.code}
     return {
-        field: PLACEHOLDER.sub(lambda match: values[match[1]], template)
-        for field, template in customer.basket.items()
+        field: fill(template, values)
+        for field, template in oci_settings(customer).basket.items()
         if set(PLACEHOLDER.findall(template)) <= CATALOGUE_PLACEHOLDERS
     }

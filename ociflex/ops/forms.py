@@ -17,9 +17,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
+from ociflex.booking.fields import CONTROL_CHARACTERS
 from ociflex.mail.compose import LOCAL_TIME
 from ociflex.models import RentalRequest
-from ociflex.oci.callup import CONTROL_CHARACTERS
 from ociflex.ops.workflow import available_actions
 
 #: Lengths of the columns the forms fill (see ociflex.models.requests).

@@ -13,6 +13,7 @@ from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
 from ociflex.db import get_session
 from ociflex.models import OutboxMessage, RentalRequest, RequestEvent, Transfer
+from ociflex.oci.config import OCI, oci_settings
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox_filters import MAX_ID
@@ -90,20 +91,20 @@ def mapped_fields(
 
 
 def hidden_params(customer: Customer | None) -> set[str]:
-    """Call-up parameters never shown (case-folded): the company password's."""
+    """OCI parameters never shown (case-folded): the company password's."""
     hidden = {"password"}
-    if customer is not None:
-        hidden.add(customer.login.password_param.casefold())
+    if customer is not None and customer.speaks(OCI):
+        hidden.add(oci_settings(customer).login.password_param.casefold())
     return hidden
 
 
 def shown_callup(rental: RentalRequest, customer: Customer | None) -> list[tuple[str, str | None]]:
-    """The call-up as received, in order; the value None where it is a password (the request
-    is stored without it: this only makes sure it never shows)."""
+    """An OCI request's call-up as received, in order; the value None where it is a password
+    (the request is stored without it: this only makes sure it never shows)."""
     hidden = hidden_params(customer)
     return [
         (name, None if name.casefold() in hidden else value)
-        for name, value in (rental.callup or [])
+        for name, value in (rental.inbound or {}).get("parameters", [])
     ]
 
 
@@ -180,7 +181,7 @@ def request_detail(request_id: int) -> ResponseReturnValue:
         status_label=status_label,
         fields=mapped_fields(rental, customer, page_language()),
         callup=shown_callup(rental, customer),
-        basket=rental.basket or {},
+        basket=rental.cart or {},
         history=shown_history(events, customer),
         messages=messages,
         is_failing=is_failing,

@@ -142,7 +142,7 @@ def fetch_page(
     ``before``. The list never reads the parameters and the basket."""
     statement = (
         select(Transfer)
-        .options(defer(Transfer.parameters, raiseload=True), defer(Transfer.basket, raiseload=True))
+        .options(defer(Transfer.parameters, raiseload=True), defer(Transfer.cart, raiseload=True))
         .where(*filters.conditions())
         .order_by(Transfer.id.desc())
         .limit(PAGE_SIZE + 1)
@@ -218,7 +218,7 @@ def transfer_detail(transfer_id: int) -> ResponseReturnValue:
                 select(Transfer)
                 .options(
                     defer(Transfer.parameters, raiseload=True),
-                    defer(Transfer.basket, raiseload=True),
+                    defer(Transfer.cart, raiseload=True),
                 )
                 .where(Transfer.punchout_id == entry.punchout_id)
                 .order_by(Transfer.id)
@@ -233,7 +233,7 @@ def transfer_detail(transfer_id: int) -> ResponseReturnValue:
         kind_label=kind_label,
         outcome_label=outcome_label,
         parameters=shown_parameters(entry),
-        basket=entry.basket,
+        basket=entry.cart,
         story=story,
         reference=format_reference,
     )

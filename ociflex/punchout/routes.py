@@ -1,16 +1,27 @@
-"""The employee's side: call-up, booking form, and the basket back to the ERP; and the ERP's
-FUNCTION calls (DETAIL, VALIDATE, searches), answered on the call-up's URL.
+"""The employees' side of both protocols, and cXML's server-to-server endpoint.
 
-Each of them is written to the transfer log (:mod:`ociflex.transfers`), accepted or rejected,
-without the password: a basket in the transaction that registers its request, the rest in a
-short transaction of its own, whose failure never keeps the ERP from its answer.
+OCI: the call-up and FUNCTION calls at ``/oci/<customer_id>``, the booking form posted back to
+``/oci/<customer_id>/book`` (:mod:`~ociflex.punchout.oci_callup`,
+:mod:`~ociflex.punchout.oci_functions`). The booking itself is the same for every protocol
+(:mod:`~ociflex.punchout.booking`).
 
-The views live in :mod:`~ociflex.punchout.callup`, :mod:`~ociflex.punchout.functions` and
-:mod:`~ociflex.punchout.booking`, on the blueprint of :mod:`~ociflex.punchout.blueprint`;
-importing this module registers them all.
+Each call is written to the transfer log (:mod:`ociflex.transfers`), accepted or rejected,
+without secrets: a cart in the transaction that registers its request, the rest in a short
+transaction of its own, whose failure never keeps the buyer's system from its answer.
 """
 
-from ociflex.punchout import booking, callup
-from ociflex.punchout.blueprint import bp
+from flask import Flask
 
-__all__ = ["booking", "bp", "callup"]
+from ociflex.booking.token import PunchoutTokens
+from ociflex.punchout import oci_callup
+from ociflex.punchout.common import oci_bp
+
+__all__ = ["init_app", "oci_callup"]
+
+
+def init_app(app: Flask) -> None:
+    config = app.config
+    app.extensions["ociflex.tokens"] = PunchoutTokens(
+        config["SECRET_KEY"], config["SECRET_KEY_FALLBACKS"], config["OCIFLEX_PUNCHOUT_MAX_AGE"]
+    )
+    app.register_blueprint(oci_bp)

@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
+from ociflex.booking.form import today
 from ociflex.mail.delivery import send_due
 from ociflex.models import Operator
-from ociflex.punchout.forms import today
 from tests.conftest import OPERATOR_NAME, OPERATOR_PASSWORD, OPERATOR_USERNAME
 from tests.support.browser import save_screenshot
 from tests.support.journeys import book, expect_basket_received, stored_requests

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from ociflex.punchout.forms import today
+from ociflex.booking.form import today
 from tests.support.browser import save_screenshot
 from tests.support.journeys import (
     book,

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Response, expect
 
-from ociflex.punchout.forms import today
+from ociflex.booking.form import today
 from tests.support.browser import launch_chromium, save_screenshot
 from tests.support.journeys import book, expect_basket_received, stored_requests
 from tests.support.servers import GunicornServer, StandInErp
@@ -138,9 +138,9 @@ def test_framed_punchout_posts_the_basket_to_the_erp_top_page(
     )
     assert (stored.start_date, stored.end_date) == (start, end)
     # What ociflex logged as sent is what the ERP got (up to the browser's CR LF).
-    assert stored.basket["action"] == erp.hook_urls[0]
-    assert stored.basket["target"] == "_top"
-    assert [(name, value.replace("\n", "\r\n")) for name, value in stored.basket["fields"]] == (
+    assert stored.cart["action"] == erp.hook_urls[0]
+    assert stored.cart["target"] == "_top"
+    assert [(name, value.replace("\n", "\r\n")) for name, value in stored.cart["fields"]] == (
         basket.fields
     )
 

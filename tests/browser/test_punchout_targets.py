@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from ociflex.punchout.forms import today
+from ociflex.booking.form import today
 from tests.browser.conftest import BROWSER_CUSTOMER, CALLUP
 from tests.support.journeys import (
     book,
@@ -58,7 +58,7 @@ def test_parent_target_returns_the_basket_into_the_erp_page_that_frames_ociflex(
     assert basket.query == urlsplit(erp.hook_urls[0]).query
     assert basket.fields == fleet_basket("FF-000001", "VAN", start, start + timedelta(days=2))
     [stored] = stored_requests(database_url)
-    assert (stored.basket["action"], stored.basket["target"]) == (erp.hook_urls[0], "_parent")
+    assert (stored.cart["action"], stored.cart["target"]) == (erp.hook_urls[0], "_parent")
 
 
 @pytest.mark.xfail(
@@ -100,7 +100,7 @@ def test_parent_target_returns_the_basket_into_the_erps_middle_frame(
     assert basket.query == urlsplit(erp.hook_urls[0]).query
     assert basket.fields == fleet_basket("FF-000001", "COMPACT", start, start + timedelta(days=1))
     [stored] = stored_requests(database_url)
-    assert stored.basket["target"] == "_parent"
+    assert stored.cart["target"] == "_parent"
 
 
 def test_self_target_keeps_the_hook_page_inside_the_catalogue_frame(
@@ -127,7 +127,7 @@ def test_self_target_keeps_the_hook_page_inside_the_catalogue_frame(
         "FF-000001", "VAN", start, start, remarks="Keys at the desk."
     )
     [stored] = stored_requests(database_url)
-    assert (stored.basket["action"], stored.basket["target"]) == (erp.hook_urls[0], "_self")
+    assert (stored.cart["action"], stored.cart["target"]) == (erp.hook_urls[0], "_self")
 
 
 def test_popup_without_target_returns_the_basket_into_the_popup(

@@ -1,25 +1,26 @@
-"""``fields``: the values the ERP sends in the call-up, under ociflex's own names."""
+"""``fields``: the values the buyer's system sends about the requester, under ociflex's own
+names. Where each protocol finds a value (``param``, ``extrinsic``) is read by that protocol's
+section (:mod:`ociflex.customers.sections.protocol`); the rest is read here."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from ociflex.customers.checks import Checker
 from ociflex.customers.model import BUILTIN_PLACEHOLDERS, FORM_INPUTS, Field
-from ociflex.customers.sections.access import claim_param
 from ociflex.customers.yaml_nodes import key_path
 
-FIELD_KEYS = ("param", "required", "editable", "pattern", "label", "max_length", "example")
+FIELD_KEYS = ("required", "editable", "pattern", "label", "max_length", "example")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: The fields every customer has, with what a file that leaves them (or their keys) out gets.
 BUILTIN_FIELDS: Mapping[str, Mapping[str, object]] = {
-    "email": {"param": "oci_usermail", "required": True, "max_length": 254},
-    "full_name": {"param": "oci_userfullname", "required": True},
+    "email": {"required": True, "max_length": 254},
+    "full_name": {"required": True},
 }
 
 
 def field_names(value: object) -> list[str]:
-    """The names a basket template may use: those of the file, valid or not, and the built-ins.
+    """The names a cart template may use: those of the file, valid or not, and the built-ins.
 
     Taken from the file rather than from :func:`read_fields`, so that a field with a mistake
     does not also make every template that names it "unknown"."""
@@ -27,31 +28,33 @@ def field_names(value: object) -> list[str]:
     return [*BUILTIN_FIELDS, *(name for name in names if isinstance(name, str))]
 
 
-def read_fields(check: Checker, value: object, taken: dict[str, str]) -> dict[str, Field]:
-    """The file's fields, after ``email`` and ``full_name`` when the file leaves those out."""
+def read_fields(
+    check: Checker, value: object, protocol_keys: Collection[str]
+) -> tuple[dict[str, Field], dict[str, dict[str, object]]]:
+    """The file's fields, after ``email`` and ``full_name`` when the file leaves those out; and
+    each field's entries as written, for the protocols' own keys (``protocol_keys``)."""
     entries = check.entries(value, "fields") or {}
     specs = {name: {} for name in BUILTIN_FIELDS if name not in entries} | entries
-    fields = {}
+    fields, written = {}, {}
+    keys = (*FIELD_KEYS, *protocol_keys)
     for name, spec in specs.items():
-        field = _field(check, name, spec, key_path("fields", name), taken)
+        path = key_path("fields", name)
+        _check_name(check, name, path)
+        known = check.mapping(spec, path, keys)
+        if known is None:
+            continue
+        written[name] = known
+        field = _field(check, name, known, path)
         if field is not None:
             fields[name] = field
-    return fields
+    return fields, written
 
 
-def _field(
-    check: Checker, name: str, value: object, path: str, taken: dict[str, str]
-) -> Field | None:
-    _check_name(check, name, path)
+def _field(check: Checker, name: str, entries: Mapping[str, object], path: str) -> Field | None:
     builtin = BUILTIN_FIELDS.get(name, {})
-    required = {} if builtin else {"param": "the OCI parameter, e.g. param: KOSTENPLAATS"}
-    entries = check.mapping(value, path, FIELD_KEYS, required=required)
-    if entries is None:
-        return None
     spec = {**builtin, **entries}
     if builtin:
         _check_builtin(check, name, spec, path)
-    param = claim_param(check, spec["param"], key_path(path, "param"), taken)
     is_required = check.boolean(spec.get("required", False), key_path(path, "required"))
     editable = check.boolean(spec.get("editable", False), key_path(path, "editable"))
     pattern = (
@@ -60,11 +63,10 @@ def _field(
     label = check.localized(spec["label"], key_path(path, "label")) if "label" in spec else None
     max_length = check.integer(spec.get("max_length", 255), key_path(path, "max_length"), 1, 255)
     example = _example(check, spec.get("example", ""), key_path(path, "example"), pattern)
-    if param is None or is_required is None or editable is None or max_length is None:
+    if is_required is None or editable is None or max_length is None:
         return None
     return Field(
         name=name,
-        param=param,
         required=is_required,
         editable=editable,
         pattern=pattern,

@@ -6,20 +6,22 @@ from dataclasses import dataclass
 from flask import g, render_template, request
 from flask_babel import format_currency, gettext
 
+from ociflex.booking.cart import Cart
 from ociflex.customers.model import Customer, Vehicle
-from ociflex.oci.basket import Basket, BasketError
-from ociflex.oci.callup import CallupError, Params, requested_function
+from ociflex.oci.basket import BasketError
+from ociflex.oci.callup import CallupError, Params, log_values, requested_function
+from ociflex.oci.config import OCI
 from ociflex.oci.functions import (
     Function,
     FunctionCall,
-    catalogue_basket_for,
+    catalogue_basket,
     read_function_call,
     search_vehicles,
     shown,
     vehicles_for,
 )
-from ociflex.oci.hook_url import origin_of
-from ociflex.punchout.blueprint import _error_page, _record, log
+from ociflex.punchout.common import error_page, log, record
+from ociflex.return_urls import origin_of
 from ociflex.text import N_
 
 
@@ -32,13 +34,11 @@ class VehicleView:
     rate: str
     description: str
     #: The form that adds the vehicle to the ERP's basket (DETAILADD, SOURCING), if any.
-    basket: Basket | None = None
+    basket: Cart | None = None
 
 
-def _vehicle_view(
-    customer: Customer, vehicle: Vehicle, basket: Basket | None = None
-) -> VehicleView:
-    rate = format_currency(vehicle.day_rate, customer.basket["CURRENCY"])
+def _vehicle_view(customer: Customer, vehicle: Vehicle, basket: Cart | None = None) -> VehicleView:
+    rate = format_currency(vehicle.day_rate, customer.cart.currency)
     return VehicleView(
         code=vehicle.code,
         name=vehicle.name.get(customer.language),
@@ -48,7 +48,7 @@ def _vehicle_view(
     )
 
 
-def _function_call(customer: Customer, params: Params) -> tuple[str, int]:
+def function_call(customer: Customer, params: Params) -> tuple[str, int]:
     """Check a FUNCTION call as a call-up (login, HOOK_URL) and answer it; see
     :mod:`ociflex.oci.functions` for what each function answers. The transfer log gets the
     call with the answer's status and what it answered (see :func:`_log_function`)."""
@@ -63,17 +63,16 @@ def _function_call(customer: Customer, params: Params) -> tuple[str, int]:
             error.status,
             error,
         )
-        _record(
+        record(
             "function",
             "rejected",
             error.status,
             customer.id,
-            customer,
-            params,
+            OCI,
             reason=f"{function}: {error}",
-            hook_url=params.get("HOOK_URL"),
+            **log_values(customer, params),
         )
-        return _error_page(error.status, error.message, error.fix, **error.params)
+        return error_page(error.status, error.message, error.fix, **error.params)
     try:
         page, status = _ANSWERS[call.function](customer, call)
     except BasketError as error:
@@ -83,17 +82,16 @@ def _function_call(customer: Customer, params: Params) -> tuple[str, int]:
             call.function,
             error.problems,
         )
-        _record(
+        record(
             "function",
             "rejected",
             500,
             customer.id,
-            customer,
-            params,
+            OCI,
             reason=f"{call.function}: basket refused: {'; '.join(error.problems)}",
-            hook_url=call.hook_url,
+            **log_values(customer, params),
         )
-        return _error_page(
+        return error_page(
             500,
             N_("The catalogue cannot answer your purchasing system: %(problem)s"),
             N_("Please contact Euromobil; the configuration needs a fix."),
@@ -101,15 +99,14 @@ def _function_call(customer: Customer, params: Params) -> tuple[str, int]:
         )
     answer = g.pop("function_answer", "")
     reason = f"{call.function}: {answer}" if answer else str(call.function)
-    _record(
+    record(
         "function",
         "accepted",
         status,
         customer.id,
-        customer,
-        params,
+        OCI,
         reason=reason,
-        hook_url=call.hook_url,
+        **log_values(customer, params),
     )
     return page, status
 
@@ -120,7 +117,7 @@ def _log_function(customer: Customer, call: FunctionCall, outcome: str, *args: o
         customer.id,
         call.function,
         request.method,
-        origin_of(call.hook_url) or call.hook_url,
+        origin_of(call.cart_return.url) or call.cart_return.url,
         *args,
     )
     # What was answered, for the transfer log's entry of this call (see _function_call).
@@ -133,7 +130,7 @@ def _detail(customer: Customer, call: FunctionCall) -> tuple[str, int]:
     vehicle = customer.vehicle(line.product_id)
     if vehicle is None:
         _log_function(customer, call, "unknown product=%r", shown(line.product_id))
-        return _error_page(
+        return error_page(
             404,
             N_("The vehicle %(code)s is not offered in this catalogue (any more)."),
             N_("Search the catalogue for another vehicle, or start again from your ERP."),
@@ -141,7 +138,7 @@ def _detail(customer: Customer, call: FunctionCall) -> tuple[str, int]:
         )
     basket = None
     if call.function is Function.DETAILADD:
-        basket = catalogue_basket_for(customer, call, [(vehicle, line.quantity)], gettext)
+        basket = catalogue_basket(customer, [(vehicle, line.quantity)], call.cart_return, gettext)
     _log_function(customer, call, "shown product=%s", vehicle.code)
     item = _vehicle_view(customer, vehicle, basket)
     return render_template("punchout/vehicle.html", customer=customer, item=item), 200
@@ -150,7 +147,7 @@ def _detail(customer: Customer, call: FunctionCall) -> tuple[str, int]:
 def _validate(customer: Customer, call: FunctionCall) -> tuple[str, int]:
     """The current lines of the vehicles still offered, auto-posted; no form when none is."""
     found, missing = vehicles_for(customer, call.request.lines)
-    basket = catalogue_basket_for(customer, call, found, gettext) if found else None
+    basket = catalogue_basket(customer, found, call.cart_return, gettext) if found else None
     missing_shown = [shown(product_id) for product_id in missing]
     _log_function(customer, call, "validated lines=%d missing=%r", len(found), missing_shown)
     return render_template(
@@ -161,7 +158,9 @@ def _validate(customer: Customer, call: FunctionCall) -> tuple[str, int]:
 def _background_search(customer: Customer, call: FunctionCall) -> tuple[str, int]:
     """Every hit as a basket line, not submitted: SAP reads the form."""
     hits = search_vehicles(customer, call.request.search)
-    basket = catalogue_basket_for(customer, call, [(vehicle, "1") for vehicle in hits], gettext)
+    basket = catalogue_basket(
+        customer, [(vehicle, "1") for vehicle in hits], call.cart_return, gettext
+    )
     _log_function(customer, call, "hits=%d", len(hits))
     return render_template(
         "punchout/search.html", customer=customer, basket=basket, hits=len(hits)
@@ -173,7 +172,9 @@ def _sourcing(customer: Customer, call: FunctionCall) -> tuple[str, int]:
     hits = search_vehicles(customer, call.request.search)
     items = [
         _vehicle_view(
-            customer, vehicle, catalogue_basket_for(customer, call, [(vehicle, "1")], gettext)
+            customer,
+            vehicle,
+            catalogue_basket(customer, [(vehicle, "1")], call.cart_return, gettext),
         )
         for vehicle in hits
     ]

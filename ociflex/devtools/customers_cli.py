@@ -3,7 +3,8 @@
 ``check`` validates customer files with the loader, straight from their folder (not the app's
 registry, which read them when the app started), and prints each problem as ``file:line:
 key.path: message``; its exit status makes it usable in a customer repository's CI. ``show``
-prints what the customer's ERP developer needs (:mod:`ociflex.customers.developer_sheet`).
+prints what the buyer's administrator needs, for each protocol the customer uses
+(:mod:`ociflex.oci.developer_sheet`).
 """
 
 import difflib
@@ -13,18 +14,20 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import current_app, url_for
 from flask.cli import AppGroup
+from flask_babel import force_locale, gettext
 
-from ociflex.customers.developer_sheet import describe_customer, example_basket
+from ociflex.booking.cart import CartError
 from ociflex.customers.loader import LoadResult, load_customers
+from ociflex.customers.model import Customer
 from ociflex.customers.problems import Problem
 from ociflex.customers.registry import customers
-from ociflex.oci.basket import BasketError
+from ociflex.oci.developer_sheet import example_basket, oci_sheet
 
 customers_cli = AppGroup(
     "customers",
-    help="Customer files: check them, and show what the customer's ERP developer needs.",
+    help="Customer files: check them, and show what the buyer's administrator needs.",
 )
 
 dir_option = click.option(
@@ -51,7 +54,7 @@ class _UncheckedSecrets(Mapping[str, str]):
 
 def _load(directory: Path | None, environ: Mapping[str, str]) -> tuple[Path, LoadResult]:
     folder = directory or current_app.config["OCIFLEX_CUSTOMERS_DIR"]
-    return folder, load_customers(folder, environ)
+    return folder, load_customers(folder, customers().sections, environ)
 
 
 def _shown(path: Path) -> Path:
@@ -130,14 +133,15 @@ def check_command(
 
 
 @customers_cli.command(
-    "show", short_help="What the ERP developer needs: URL, parameters, basket fields."
+    "show", short_help="What the buyer's administrator needs: URLs, what to send, the cart."
 )
 @click.argument("customer_id", metavar="ID")
 @dir_option
 def show_command(customer_id: str, directory: Path | None) -> None:
-    """Print what the ERP developer of customer ID needs: URL, parameters, basket fields.
+    """Print what the buyer's administrator of customer ID needs, for each protocol it uses:
+    the URL, what to send, and the cart that comes back.
 
-    Never prints the company password. Send the output to the customer's ERP developer.
+    Never prints a password or shared secret. Send the output to the customer.
     """
     folder, result = _load(directory, _UncheckedSecrets())
     if "" in result.problems:
@@ -154,8 +158,39 @@ def show_command(customer_id: str, directory: Path | None) -> None:
         )
         raise click.exceptions.Exit(1)
     try:
-        basket, booking = example_basket(customer, date.today())
-    except BasketError as error:
+        lines = _sheet(customer)
+    except CartError as error:
         click.echo(f"the example basket of {customer_id} is invalid: {error}")
         raise click.exceptions.Exit(1) from None
-    click.echo("\n".join(describe_customer(customer, basket, booking)))
+    click.echo("\n".join(lines))
+
+
+#: How the sheet names each protocol.
+PROTOCOL_TITLES = {"oci": "SAP OCI", "cxml": "cXML"}
+
+
+def _sheet(customer: Customer) -> list[str]:
+    """The whole text of ``show``: a heading, then each protocol's part."""
+    titles = [PROTOCOL_TITLES[name] for name in customer.protocols]
+    lines = [
+        f"{customer.name} (customer {customer.id}): punch-out to Euromobil FlexFleet with "
+        + " and ".join(titles)
+    ]
+    if customer.speaks("oci"):
+        with force_locale(customer.language):
+            basket, booking = example_basket(customer, date.today(), gettext)
+        url = _address("oci.callup", customer)
+        lines += ["", *_heading("SAP OCI"), *oci_sheet(customer, url, basket, booking)]
+    return lines
+
+
+def _heading(title: str) -> list[str]:
+    return [title, "=" * len(title)]
+
+
+def _address(endpoint: str, customer: Customer) -> str:
+    """The URL of ``endpoint`` for ``customer``: absolute when OCIFLEX_PUBLIC_URL is set."""
+    with current_app.test_request_context():
+        path = url_for(endpoint, customer_id=customer.id)
+    public_url = current_app.config.get("OCIFLEX_PUBLIC_URL")
+    return f"{public_url}{path}" if public_url else path

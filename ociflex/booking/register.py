@@ -1,4 +1,8 @@
-"""Registering a booking: one stored request and the basket it was answered with."""
+"""Registering a booking: one stored request and the cart it was answered with.
+
+The protocol gives the cart's builder: the cart carries the request's reference, so it is built
+inside the transaction, once the row has its number.
+"""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -8,43 +12,48 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ociflex.booking.cart import Cart
+from ociflex.booking.details import Booking
+from ociflex.booking.session import PunchoutSession
 from ociflex.customers.model import Customer
 from ociflex.db import begin_write
 from ociflex.history import move_count, record_event
 from ociflex.mail.compose import new_request_notification
 from ociflex.mail.outbox import enqueue
 from ociflex.models import RentalRequest, search_key
-from ociflex.oci.basket import Basket, Booking, build_basket
-from ociflex.oci.callup import Punchout
 from ociflex.transfers import store_transfer
+
+#: Builds the cart of the request with the given reference; raises a CartError when it would
+#: break a rule of its protocol (nothing is then stored).
+CartBuilder = Callable[[str], Cart]
 
 
 @dataclass(frozen=True)
 class Registration:
     request: RentalRequest
-    basket: Basket
+    cart: Cart
     #: False when this punch-out had already registered its request (a double submit).
     created: bool
 
 
-def _existing(session: Session, punchout: Punchout) -> Registration | None:
+def _existing(session: Session, punchout: PunchoutSession) -> Registration | None:
     found = session.scalar(select(RentalRequest).where(RentalRequest.punchout_id == punchout.id))
     if found is None:
         return None
-    return Registration(found, Basket.from_json(found.basket), created=False)
+    return Registration(found, Cart.from_json(found.cart), created=False)
 
 
-def _record_basket(
+def record_cart(
     session: Session, transfer: Mapping[str, Any] | None, registration: Registration
 ) -> None:
-    """Write the transfer log's entry of the basket sent, in the session's transaction."""
+    """Write the transfer log's entry of the cart sent, in the session's transaction."""
     if transfer is None:
         return
     entry = {
         **transfer,
         "outcome": "sent" if registration.created else "resent",
         "request_id": registration.request.id,
-        "basket": registration.basket.to_json(),
+        "cart": registration.cart.to_json(),
     }
     store_transfer(session.connection(), entry)
 
@@ -52,9 +61,9 @@ def _record_basket(
 def _resend(
     session: Session, existing: Registration, transfer: Mapping[str, Any] | None
 ) -> Registration:
-    """The registration of a double submit, with the basket sent again in the transfer log."""
+    """The registration of a double submit, with the cart sent again in the transfer log."""
     if transfer is not None:
-        _record_basket(session, transfer, existing)
+        record_cart(session, transfer, existing)
         session.commit()
     return existing
 
@@ -62,21 +71,21 @@ def _resend(
 def register_request(
     session: Session,
     customer: Customer,
-    punchout: Punchout,
+    punchout: PunchoutSession,
     booking: Booking,
-    gettext: Callable[[str], str],
+    build_cart: CartBuilder,
     notify: str | None = None,
     transfer: Mapping[str, Any] | None = None,
 ) -> Registration:
-    """Store the request and its basket in one transaction, once per punch-out.
+    """Store the request and its cart in one transaction, once per punch-out.
 
-    The basket carries the request's reference, so the row is flushed first to get its id; a
-    :class:`~ociflex.oci.basket.BasketError` rolls everything back, leaving nothing stored.
-    With ``notify`` (operations' address) an e-mail about the new request is queued in the
-    same transaction. With ``transfer`` (an entry's values made by
-    :func:`ociflex.transfers.transfer_values`) the basket is recorded in the transfer log in
-    the same transaction too: its outcome (``sent``; ``resent`` for a double submit), request
-    and basket are filled in here.
+    The cart carries the request's reference, so the row is flushed first to get its id; a
+    :class:`~ociflex.booking.cart.CartError` from ``build_cart`` rolls everything back, leaving
+    nothing stored. With ``notify`` (operations' address) an e-mail about the new request is
+    queued in the same transaction. With ``transfer`` (an entry's values made by
+    :func:`ociflex.transfers.transfer_values`) the cart is recorded in the transfer log in the
+    same transaction too: its outcome (``sent``; ``resent`` for a double submit), request and
+    cart are filled in here.
     """
     begin_write(session)
     existing = _existing(session, punchout)
@@ -86,6 +95,7 @@ def register_request(
     row = RentalRequest(
         punchout_id=punchout.id,
         customer_id=customer.id,
+        protocol=punchout.protocol,
         status="new",
         language=customer.language,
         requester_email=booking.fields["email"].lower(),
@@ -96,37 +106,27 @@ def register_request(
         vehicle_code=vehicle.code,
         vehicle_name=vehicle.name.get(customer.language),
         day_rate=vehicle.day_rate,
-        currency=customer.basket["CURRENCY"],
+        currency=customer.cart.currency,
         start_date=booking.start,
         end_date=booking.end,
         days=booking.days,
         location=booking.location,
         remarks=booking.remarks,
         fields=dict(booking.fields),
-        callup=[list(pair) for pair in punchout.callup],
-        basket={},
+        inbound=punchout.inbound,
+        cart={},
     )
     try:
         session.add(row)
         session.flush()
-        basket = build_basket(
-            customer,
-            booking,
-            reference=row.reference,
-            hook_url=punchout.hook_url,
-            target=punchout.target,
-            charset=punchout.charset,
-            ok_code=punchout.ok_code,
-            caller=punchout.caller,
-            gettext=gettext,
-        )
-        row.basket = basket.to_json()
+        cart = build_cart(row.reference)
+        row.cart = cart.to_json()
         record_event(session, row, actor="employee", action="registered", to_status=row.status)
         move_count(session, customer.id, None, row.status)
         if notify:
             enqueue(session, new_request_notification(row, notify, customer), row)
-        registration = Registration(row, basket, created=True)
-        _record_basket(session, transfer, registration)
+        registration = Registration(row, cart, created=True)
+        record_cart(session, transfer, registration)
         session.commit()
     except IntegrityError:
         # The same form submitted twice at once: the other submit stored it first.

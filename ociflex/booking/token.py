@@ -1,9 +1,10 @@
-"""The punch-out state as a signed, time-limited token that travels in the page.
+"""The punch-out session as a signed, time-limited token that travels in the page.
 
-ERPs often frame the catalogue cross-site, where browsers block cookies; so the state of a
-punch-out lives in a hidden form field, signed with ``SECRET_KEY`` (older keys from
-``SECRET_KEY_FALLBACKS`` still verify, so a key rotation does not break open punch-outs). The
-token is also the booking form's CSRF protection: only a page we rendered can carry it.
+Buyers' systems often frame the catalogue cross-site, where browsers block cookies; so the
+session (:class:`~ociflex.booking.session.PunchoutSession`) lives in a hidden form field,
+signed with ``SECRET_KEY`` (older keys from ``SECRET_KEY_FALLBACKS`` still verify, so a key
+rotation does not break open punch-outs). The token is also the booking form's CSRF
+protection: only a page we rendered can carry it.
 """
 
 from collections.abc import Sequence
@@ -11,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadPayload, BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from ociflex.oci.callup import Punchout
+from ociflex.booking.session import PunchoutSession
 
-SALT = "ociflex.punchout.v1"
+#: v2: the protocol-neutral session; a v1 token (OCI's own) is refused as not genuine.
+SALT = "ociflex.punchout.v2"
 #: How far another server's clock may run ahead before its tokens count as not genuine.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -37,10 +39,10 @@ class PunchoutTokens:
         self._serializer = URLSafeTimedSerializer([*fallbacks, secret_key], salt=SALT)
         self.max_age = max_age
 
-    def dumps(self, punchout: Punchout) -> str:
-        return self._serializer.dumps(punchout.to_json())
+    def dumps(self, session: PunchoutSession) -> str:
+        return self._serializer.dumps(session.to_json())
 
-    def loads(self, token: str) -> Punchout:
+    def loads(self, token: str) -> PunchoutSession:
         try:
             data = self._serializer.loads(token, max_age=self.max_age)
         except SignatureExpired as expired:
@@ -52,12 +54,12 @@ class PunchoutTokens:
         except BadSignature:
             raise TokenError from None
         try:
-            return Punchout.from_json(data)
-        except (KeyError, TypeError, ValueError):
+            return PunchoutSession.from_json(data)
+        except (AttributeError, KeyError, TypeError, ValueError):
             raise TokenError from None
 
     def _punchout_id(self, payload: bytes) -> str | None:
-        """The punch-out id in the payload of a genuine (expired) token, if it has one."""
+        """The session id in the payload of a genuine (expired) token, if it has one."""
         try:
             data = self._serializer.load_payload(payload)
         except BadPayload:

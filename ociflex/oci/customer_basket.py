@@ -2,29 +2,23 @@
 
 SAP gives no answer when it drops a basket line, so whatever can be checked before a booking
 is checked here, when the file is loaded: field names, placeholders, fixed texts that are
-longer than the NEW_ITEM field takes, templates whose filled-in value can be, unit and
-currency codes.
+longer than the NEW_ITEM field takes, templates whose filled-in value can be. (The unit, the
+currency and the material group are every protocol's: :mod:`ociflex.customers.sections.cart`
+checks their codes.)
 """
 
-import difflib
 from collections.abc import Collection, Mapping
 from dataclasses import replace
-from functools import cache
-
-from babel.core import get_global
-from babel.numbers import get_territory_currencies, list_currencies
 
 from ociflex.customers.checks import Checker, unknown_key
-from ociflex.customers.model import BUILTIN_PLACEHOLDERS, PLACEHOLDER, Field, Vehicle
+from ociflex.customers.model import BUILTIN_PLACEHOLDERS, PLACEHOLDER, CartSettings, Field, Vehicle
+from ociflex.customers.sections.cart import check_placeholders
 from ociflex.customers.yaml_nodes import key_path
 from ociflex.oci.limits import COMPUTED_FIELDS, MAPPABLE_FIELDS, NEW_ITEM_MAX_LENGTHS
-from ociflex.oci.units import UNIT_CODES, nearest_code, nearest_unit
 
 #: NEW_ITEM field -> limit, after a customer's ``max_lengths`` (``None``: unlimited).
 Limits = Mapping[str, int | None]
 
-#: What a basket without ``unit`` or ``currency`` sends.
-DEFAULTS = {"UNIT": "DAY", "CURRENCY": "EUR"}
 #: NEW_ITEM fields whose value is a code, never a template.
 CODES = ("UNIT", "CURRENCY", "SERVICE")
 #: ``{reference}`` is ``FF-`` and the request number in 6 digits, until request 999999.
@@ -55,22 +49,28 @@ def read_max_lengths(check: Checker, value: object) -> dict[str, int]:
 
 
 def read_basket(
-    check: Checker, value: object, field_names: list[str], limits: Limits
+    check: Checker, value: object, field_names: list[str], limits: Limits, cart: CartSettings
 ) -> dict[str, str]:
-    """Upper-case NEW_ITEM name -> template, with the default unit and currency added."""
+    """Upper-case NEW_ITEM name -> template, with the unit and currency of ``cart`` (checked
+    there, as every protocol's) when the file leaves them out. ``value`` is a mapping or
+    nothing: the section's type is checked with ``cart``."""
     basket = {}
-    for key, item in (check.entries(value, "basket") or {}).items():
+    entries = value if isinstance(value, dict) else {}
+    for key, item in entries.items():
         path = key_path("basket", key)
         new_item = _new_item(check, key, path)
-        template = check.text(item, path)
-        if new_item is None or template is None:
+        if new_item is None or new_item in ("UNIT", "CURRENCY"):
             continue
-        if new_item in CODES:
-            _check_code(check, new_item, template, path)
+        template = check.text(item, path)
+        if template is None:
+            continue
+        if new_item == "SERVICE":
+            _check_service(check, template, path)
         else:
-            _check_template(check, template, path, field_names, new_item, limits[new_item])
+            check_placeholders(check, template, path, field_names)
+            _check_fixed_length(check, template, path, new_item, limits[new_item])
         basket[new_item] = template
-    return DEFAULTS | basket
+    return {"UNIT": cart.unit, "CURRENCY": cart.currency} | basket
 
 
 def limit_fields_by_basket(
@@ -105,69 +105,15 @@ def _new_item(check: Checker, key: str, path: str) -> str | None:
     return new_item
 
 
-def _check_code(check: Checker, new_item: str, value: str, path: str) -> None:
-    if new_item == "UNIT" and value not in UNIT_CODES:
-        check.report(path, _unit_problem(value))
-    elif new_item == "CURRENCY" and value not in list_currencies():
-        check.report(path, _currency_problem(value))
-    elif new_item == "SERVICE" and value not in ("", "X"):
+def _check_service(check: Checker, value: str, path: str) -> None:
+    if value not in ("", "X"):
         check.report(path, f"{value!r} is not possible: use X for a service line, or ''")
 
 
-def _unit_problem(value: str) -> str:
-    if value.strip().upper() in UNIT_CODES:
-        return f"{value!r} is not an ISO unit code; write it in capitals: {value.strip().upper()}"
-    nearest = nearest_unit(value)
-    what = f"{value!r} is not an ISO unit code (UN/ECE Recommendation 20) that ociflex knows"
-    if nearest is not None:
-        return f"{what}; did you mean {nearest} ({UNIT_CODES[nearest]})?"
-    return (
-        f"{what}; use one that the buyer's SAP has mapped, such as DAY, HUR, WEE, MON or C62 "
-        "(all known codes are listed in docs/customer-config.md)"
-    )
-
-
-@cache
-def _currencies_in_use() -> frozenset[str]:
-    """The currencies that are legal tender somewhere today, preferred as suggestions."""
-    return frozenset(
-        code
-        for territory in get_global("territory_currencies")
-        for code in get_territory_currencies(territory)
-    )
-
-
-def _currency_problem(value: str) -> str:
-    currencies = list_currencies()
-    what = f"{value!r} is not an ISO 4217 currency code"
-    if value.strip().upper() in currencies:
-        return f"{what}; write it in capitals: {value.strip().upper()}"
-    if nearest := nearest_code(value, currencies, _currencies_in_use()):
-        return f"{what}; did you mean {nearest}?"
-    return f"{what}; use three capital letters like EUR"
-
-
-def _check_template(
-    check: Checker,
-    template: str,
-    path: str,
-    field_names: list[str],
-    new_item: str,
-    limit: int | None,
+def _check_fixed_length(
+    check: Checker, template: str, path: str, new_item: str, limit: int | None
 ) -> None:
-    known = list(dict.fromkeys([*field_names, *BUILTIN_PLACEHOLDERS]))
-    for name in PLACEHOLDER.findall(template):
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {{{close[0]}}}?" if close else f"use one of: {', '.join(known)}"
-            check.report(path, f"unknown placeholder {{{name}}}; {hint}")
     fixed = PLACEHOLDER.sub("", template)
-    if "{" in fixed or "}" in fixed:
-        check.report(
-            path,
-            "a '{' or '}' that is not part of a {name} placeholder (letters, digits and '_' "
-            "only); fix the placeholder or remove the brace",
-        )
     if limit is not None and len(fixed) > limit:
         what = "the value" if fixed == template else "the fixed text (without placeholders)"
         check.report(

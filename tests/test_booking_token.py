@@ -1,10 +1,12 @@
 """The signed, time-limited token that carries a punch-out's state in the page."""
 
+from dataclasses import replace
+
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from ociflex.oci.callup import Punchout
-from ociflex.punchout.token import SALT, PunchoutTokens, TokenError, TokenExpired
+from ociflex.booking.session import CartReturn, Operation, PunchoutSession
+from ociflex.booking.token import SALT, PunchoutTokens, TokenError, TokenExpired
 from tests.conftest import ACME_HOOK_URL, SigningClock
 
 KEY = "current-key-0123456789-0123456789-0123456789"
@@ -13,17 +15,18 @@ MAX_AGE = 3600
 
 
 @pytest.fixture
-def punchout() -> Punchout:
-    return Punchout(
+def punchout() -> PunchoutSession:
+    return PunchoutSession(
         customer_id="acme",
-        hook_url=ACME_HOOK_URL,
-        target="_top",
-        charset="iso-8859-1",
-        ok_code="ADDI",
-        caller="CTLG",
-        oci_version="4.0",
+        protocol="oci",
         fields={"email": "jane.smith@acme.example", "full_name": "Jane Smith", "project": ""},
-        callup=(("loginname", "acme-sap"), ("HOOK_URL", ACME_HOOK_URL)),
+        cart_return=CartReturn(
+            url=ACME_HOOK_URL,
+            target="_top",
+            charset="iso-8859-1",
+            echo={"~OkCode": "ADDI", "~CALLER": "CTLG"},
+        ),
+        inbound={"parameters": [["loginname", "acme-sap"], ["HOOK_URL", ACME_HOOK_URL]]},
     )
 
 
@@ -32,12 +35,19 @@ def tokens() -> PunchoutTokens:
     return PunchoutTokens(KEY, [], MAX_AGE)
 
 
-def test_a_token_gives_back_the_punchout(tokens: PunchoutTokens, punchout: Punchout) -> None:
+def test_a_token_gives_back_the_punchout(tokens: PunchoutTokens, punchout: PunchoutSession) -> None:
     assert tokens.loads(tokens.dumps(punchout)) == punchout
 
 
+def test_a_token_gives_back_an_edit_session_and_the_request_it_opens(
+    tokens: PunchoutTokens, punchout: PunchoutSession
+) -> None:
+    edit = replace(punchout, protocol="cxml", operation=Operation.EDIT, request_id=123)
+    assert tokens.loads(tokens.dumps(edit)) == edit
+
+
 def test_a_token_fits_in_a_hidden_field_unescaped(
-    tokens: PunchoutTokens, punchout: Punchout
+    tokens: PunchoutTokens, punchout: PunchoutSession
 ) -> None:
     token = tokens.dumps(punchout)
     assert token.isascii()
@@ -56,7 +66,7 @@ def _altered(token: str) -> list[str]:
     return changed
 
 
-def test_an_altered_token_is_refused(tokens: PunchoutTokens, punchout: Punchout) -> None:
+def test_an_altered_token_is_refused(tokens: PunchoutTokens, punchout: PunchoutSession) -> None:
     for token in _altered(tokens.dumps(punchout)):
         with pytest.raises(TokenError):
             tokens.loads(token)
@@ -68,14 +78,16 @@ def test_a_token_that_is_no_token_is_refused(tokens: PunchoutTokens, token: str)
         tokens.loads(token)
 
 
-def test_a_token_of_another_key_is_refused(tokens: PunchoutTokens, punchout: Punchout) -> None:
+def test_a_token_of_another_key_is_refused(
+    tokens: PunchoutTokens, punchout: PunchoutSession
+) -> None:
     foreign = PunchoutTokens("someone-elses-key-0123456789-0123456789", [], MAX_AGE)
     with pytest.raises(TokenError):
         tokens.loads(foreign.dumps(punchout))
 
 
 def test_a_value_signed_for_another_purpose_is_refused(
-    tokens: PunchoutTokens, punchout: Punchout
+    tokens: PunchoutTokens, punchout: PunchoutSession
 ) -> None:
     """Same key, other salt: e.g. a Flask session cookie is no punch-out token."""
     other = URLSafeTimedSerializer(KEY, salt="cookie-session").dumps(punchout.to_json())
@@ -101,7 +113,7 @@ def test_a_genuine_token_without_a_punchout_is_refused(
 
 
 def test_a_token_up_to_its_maximum_age_is_accepted(
-    tokens: PunchoutTokens, punchout: Punchout, signing_clock: SigningClock
+    tokens: PunchoutTokens, punchout: PunchoutSession, signing_clock: SigningClock
 ) -> None:
     token = tokens.dumps(punchout)
     signing_clock.advance(MAX_AGE)
@@ -109,7 +121,7 @@ def test_a_token_up_to_its_maximum_age_is_accepted(
 
 
 def test_a_token_older_than_its_maximum_age_has_expired(
-    tokens: PunchoutTokens, punchout: Punchout, signing_clock: SigningClock
+    tokens: PunchoutTokens, punchout: PunchoutSession, signing_clock: SigningClock
 ) -> None:
     token = tokens.dumps(punchout)
     signing_clock.advance(MAX_AGE + 1)
@@ -123,7 +135,7 @@ def test_an_expired_token_is_also_a_token_error() -> None:
 
 
 def test_an_altered_old_token_is_refused_as_altered_not_as_expired(
-    tokens: PunchoutTokens, punchout: Punchout, signing_clock: SigningClock
+    tokens: PunchoutTokens, punchout: PunchoutSession, signing_clock: SigningClock
 ) -> None:
     token = _altered(tokens.dumps(punchout))[0]
     signing_clock.advance(MAX_AGE + 1)
@@ -133,7 +145,7 @@ def test_an_altered_old_token_is_refused_as_altered_not_as_expired(
 
 
 def test_a_token_signed_by_a_server_whose_clock_is_a_little_ahead_is_accepted(
-    tokens: PunchoutTokens, punchout: Punchout, signing_clock: SigningClock
+    tokens: PunchoutTokens, punchout: PunchoutSession, signing_clock: SigningClock
 ) -> None:
     signing_clock.advance(2)
     token = tokens.dumps(punchout)
@@ -142,7 +154,7 @@ def test_a_token_signed_by_a_server_whose_clock_is_a_little_ahead_is_accepted(
 
 
 def test_a_token_dated_far_in_the_future_is_refused(
-    tokens: PunchoutTokens, punchout: Punchout, signing_clock: SigningClock
+    tokens: PunchoutTokens, punchout: PunchoutSession, signing_clock: SigningClock
 ) -> None:
     signing_clock.advance(3600)
     token = tokens.dumps(punchout)
@@ -154,32 +166,36 @@ def test_a_token_dated_far_in_the_future_is_refused(
 # --- key rotation -------------------------------------------------------------------------------
 
 
-def test_a_token_of_the_old_key_loads_while_that_key_is_a_fallback(punchout: Punchout) -> None:
+def test_a_token_of_the_old_key_loads_while_that_key_is_a_fallback(
+    punchout: PunchoutSession,
+) -> None:
     before_rotation = PunchoutTokens(OLD_KEY, [], MAX_AGE)
     after_rotation = PunchoutTokens(KEY, [OLD_KEY], MAX_AGE)
     assert after_rotation.loads(before_rotation.dumps(punchout)) == punchout
 
 
-def test_new_tokens_are_signed_with_the_new_key(punchout: Punchout) -> None:
+def test_new_tokens_are_signed_with_the_new_key(punchout: PunchoutSession) -> None:
     token = PunchoutTokens(KEY, [OLD_KEY], MAX_AGE).dumps(punchout)
     assert PunchoutTokens(KEY, [], MAX_AGE).loads(token) == punchout
     with pytest.raises(TokenError):
         PunchoutTokens(OLD_KEY, [], MAX_AGE).loads(token)
 
 
-def test_any_of_several_fallbacks_verifies(punchout: Punchout) -> None:
+def test_any_of_several_fallbacks_verifies(punchout: PunchoutSession) -> None:
     oldest = PunchoutTokens("oldest-key-0123456789-0123456789", [], MAX_AGE)
     rotated = PunchoutTokens(KEY, ["oldest-key-0123456789-0123456789", OLD_KEY], MAX_AGE)
     assert rotated.loads(oldest.dumps(punchout)) == punchout
 
 
-def test_a_token_of_a_key_dropped_from_the_fallbacks_is_refused(punchout: Punchout) -> None:
+def test_a_token_of_a_key_dropped_from_the_fallbacks_is_refused(punchout: PunchoutSession) -> None:
     before_rotation = PunchoutTokens(OLD_KEY, [], MAX_AGE)
     with pytest.raises(TokenError):
         PunchoutTokens(KEY, [], MAX_AGE).loads(before_rotation.dumps(punchout))
 
 
-def test_an_old_key_token_still_expires(punchout: Punchout, signing_clock: SigningClock) -> None:
+def test_an_old_key_token_still_expires(
+    punchout: PunchoutSession, signing_clock: SigningClock
+) -> None:
     token = PunchoutTokens(OLD_KEY, [], MAX_AGE).dumps(punchout)
     signing_clock.advance(MAX_AGE + 1)
     with pytest.raises(TokenExpired):

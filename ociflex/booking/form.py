@@ -18,9 +18,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ociflex.booking.fields import CONTROL_CHARACTERS
 from ociflex.customers.model import Customer, Field
 from ociflex.i18n import wtforms_translations
-from ociflex.oci.callup import CONTROL_CHARACTERS
 
 #: Rental days are Euromobil's days: "today" and "in the past" are judged in Dutch time.
 EUROMOBIL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -126,7 +126,7 @@ def booking_form_class(customer: Customer) -> type[BookingForm]:
 def _build_form_class(customer: Customer) -> type[BookingForm]:
     """A form class for ``customer``; labels are translated, so build it inside a request."""
     language = customer.language
-    currency = customer.basket["CURRENCY"]
+    currency = customer.cart.currency
     required = InputRequired(gettext("Please fill in this field."))
     attributes: dict[str, object] = {
         "customer": customer,

@@ -1,10 +1,11 @@
-"""ISO unit codes a basket line may carry in NEW_ITEM-UNIT.
+"""ISO unit codes a cart line may carry: OCI's NEW_ITEM-UNIT, cXML's UnitOfMeasure.
 
-SAP maps the ISO code it receives to one of its own units (table T006I) and drops a line whose
-code it cannot map. The codes are those of UN/ECE Recommendation 20, plus the few ISO codes of
-SAP's standard units that are not (or no longer) in it, such as ``PCE`` and ``EA``. This is a
-curated table of what a rental, a service or a simple article can be counted in, not all of
-Recommendation 20: a customer file whose buyer really uses another code needs it added here.
+Both protocols count in UN/CEFACT Recommendation 20 codes. SAP maps the ISO code it receives to
+one of its own units (table T006I) and drops a line whose code it cannot map. The codes are
+those of Recommendation 20, plus the few ISO codes of SAP's standard units that are not (or no
+longer) in it, such as ``PCE`` and ``EA``. This is a curated table of what a rental, a service
+or a simple article can be counted in, not all of Recommendation 20: a customer file whose buyer
+really uses another code needs it added here.
 """
 
 import difflib

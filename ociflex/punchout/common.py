@@ -1,0 +1,121 @@
+"""What the punch-out views of both protocols share: their blueprints, the customer a URL names,
+the session token, the transfer log, and the error and booking-form pages."""
+
+import logging
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, render_template, request
+from flask_babel import gettext
+
+from ociflex.booking.form import BookingForm, today
+from ociflex.booking.session import PunchoutSession
+from ociflex.booking.token import PunchoutTokens
+from ociflex.customers.model import Customer
+from ociflex.customers.registry import customers
+from ociflex.text import N_
+from ociflex.transfers import record_transfer
+from ociflex.web import Unavailable
+
+#: SAP OCI: the call-up, its FUNCTION calls, the booking form posted back (``/oci/<id>``).
+oci_bp = Blueprint("oci", __name__, url_prefix="/oci")
+#: cXML: the buyer's server-to-server requests, the StartPage, the booking form posted back.
+cxml_bp = Blueprint("cxml", __name__, url_prefix="/cxml")
+
+#: One logger for all punch-out views, under the name their log lines have always carried.
+log = logging.getLogger("ociflex.punchout.routes")
+
+#: The reason the transfer log gives for a customer id that no customer file serves.
+UNKNOWN_CUSTOMER = "unknown customer: no customer file with this id is served"
+BROKEN_CUSTOMER = "the customer file has problems (see flask ociflex customers check)"
+
+
+def tokens() -> PunchoutTokens:
+    """The app's signer of punch-out sessions (made by :func:`ociflex.punchout.routes.init_app`)."""
+    return current_app.extensions["ociflex.tokens"]
+
+
+def record(
+    kind: str,
+    outcome: str,
+    status: int,
+    customer_id: str,
+    protocol: str,
+    parameters: Iterable[tuple[str, str]] = (),
+    password_params: Collection[str] | None = None,
+    **fields: object,
+) -> bool:
+    """Write an entry of the transfer log in a transaction of its own (never failing); whether
+    the database took it."""
+    return record_transfer(
+        kind=kind,
+        outcome=outcome,
+        status=status,
+        customer_id=customer_id,
+        protocol=protocol,
+        parameters=parameters,
+        password_params=password_params,
+        method=request.method,
+        client_address=request.remote_addr,
+        **fields,
+    )
+
+
+class CatalogueUnavailable(Unavailable):
+    """The customer's file has problems: the punch-out waits for the fix, it is not gone."""
+
+    message = N_(
+        "This catalogue cannot be used at the moment: its configuration at Euromobil is being "
+        "corrected. Nothing was stored. Please try again later."
+    )
+
+
+def served_customer(
+    customer_id: str,
+    protocol: str,
+    kind: str,
+    received: Callable[[], Mapping[str, Any]] = dict,
+) -> Customer:
+    """The served customer ``customer_id`` that punches out with ``protocol``, for a page; else
+    404 (or 503 while its file has problems), recorded in the transfer log as a rejected
+    ``kind``, with what ``received`` says was received (the entry's ``parameters``,
+    ``return_origin``, ...)."""
+    registry = customers()
+    customer = registry.get(customer_id)
+    if customer is None and customer_id in registry.result.problems:
+        log.error("%s for customer %r, whose file has problems: not served", kind, customer_id)
+        record(kind, "rejected", 503, customer_id, protocol, reason=BROKEN_CUSTOMER)
+        raise CatalogueUnavailable()
+    if customer is None or not customer.speaks(protocol):
+        log.warning("%s for unknown or unserved customer %r", kind, customer_id[:64])
+        record(kind, "rejected", 404, customer_id, protocol, reason=UNKNOWN_CUSTOMER, **received())
+        abort(404)
+    show_as(customer)
+    return customer
+
+
+def show_as(customer: Customer) -> None:
+    """Pages of this request speak the customer's language and may be framed by its system."""
+    g.language = customer.language
+    g.frame_ancestors = customer.frame_ancestors
+
+
+def error_page(status: int, message: str, fix: str, **params: object) -> tuple[str, int]:
+    """The page of a refused punch-out: ``message`` and ``fix`` are catalogue texts."""
+    return render_template(
+        "punchout/error.html",
+        message=gettext(message, **params),
+        fix=gettext(fix, **params),
+    ), status
+
+
+def form_page(
+    customer: Customer, session: PunchoutSession, form: BookingForm, status: int = 200
+) -> tuple[str, int]:
+    return render_template(
+        "punchout/form.html",
+        customer=customer,
+        punchout=session,
+        form=form,
+        today=today(),
+    ), status
