@@ -5,7 +5,8 @@ from here (:func:`ociflex.create_app`), and the protocol packages import the cor
 other way round.
 """
 
+from ociflex.cxml.customer_section import CXML_SECTION
 from ociflex.oci.customer_section import OCI_SECTION
 
 #: The protocols' parts of a customer file, in the order their problems are worded.
-CUSTOMER_SECTIONS = (OCI_SECTION,)
+CUSTOMER_SECTIONS = (OCI_SECTION, CXML_SECTION)

@@ -12,20 +12,27 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from ociflex.customers import (
-    Customer,
-    CustomerConfigError,
     Problem,
     load_customer,
     load_customers,
 )
+from ociflex.cxml.config import cxml_settings
 from ociflex.oci.config import oci_settings
 from ociflex.protocols import CUSTOMER_SECTIONS
 from ociflex.units import UNIT_CODES
+from tests.support.customers import (
+    ACME_ENVIRON,
+    line_of,
+    load,
+    only_problem,
+    problems_of,
+    write,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "config" / "customers" / "demo.yaml"
 CONFIG_DOC = ROOT / "docs" / "customer-config.md"
-ENVIRON = {"ACME_PASSWORD": "acme-secret"}
+ENVIRON = ACME_ENVIRON
 
 MINIMAL = """\
 name: Acme B.V.
@@ -41,33 +48,6 @@ vehicles:
     name: Compact car
     day_rate: 39.50
 """
-
-
-def write(directory: Path, text: str, name: str = "acme.yaml") -> Path:
-    path = directory / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def load(tmp_path: Path, text: str, environ: dict[str, str] = ENVIRON) -> Customer:
-    return load_customer(write(tmp_path, text), CUSTOMER_SECTIONS, environ)
-
-
-def problems_of(tmp_path: Path, text: str, environ: dict[str, str] = ENVIRON) -> list[Problem]:
-    with pytest.raises(CustomerConfigError) as raised:
-        load(tmp_path, text, environ)
-    return raised.value.problems
-
-
-def only_problem(tmp_path: Path, text: str, environ: dict[str, str] = ENVIRON) -> Problem:
-    problems = problems_of(tmp_path, text, environ)
-    assert len(problems) == 1, "\n".join(map(str, problems))
-    return problems[0]
-
-
-def line_of(text: str, fragment: str) -> int:
-    """The 1-based line of the first line containing ``fragment``."""
-    return next(n for n, line in enumerate(text.splitlines(), 1) if fragment in line)
 
 
 def with_basket(*lines: str) -> str:
@@ -105,10 +85,12 @@ def test_the_documented_examples_together_make_a_valid_file(tmp_path: Path) -> N
     # docs/customer-config.md has one example per top-level key: all of them must hold.
     blocks = re.findall(r"^```yaml\n(.*?)^```", CONFIG_DOC.read_text(), re.DOTALL | re.MULTILINE)
 
-    customer = load(tmp_path, "".join(blocks), {"OCIFLEX_ACME_PASSWORD": "acme-secret"})
+    environ = {"OCIFLEX_ACME_PASSWORD": "acme-secret", "ACME_CXML_SECRET": "acme-cxml-secret"}
+    customer = load(tmp_path, "".join(blocks), environ)
 
     assert oci_settings(customer).basket["CUST_FIELD5"] == "PO {po_number} / {reference}"
     assert oci_settings(customer).max_lengths == {"CUST_FIELD1": 40}
+    assert cxml_settings(customer).extrinsics["full_name"] == ("FirstName", "LastName")
 
 
 def test_every_known_unit_code_is_documented() -> None:

@@ -10,8 +10,9 @@ from email_validator import EmailNotValidError, validate_email
 
 from ociflex.customers.model import Field
 
-#: Control characters, line breaks included: a field holds one line of text.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Control characters, line breaks included: a field holds one line of text. U+FFFE and U+FFFF
+#: are no characters at all (and no XML document, a cXML cart's included, can carry them).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 class FieldProblem(StrEnum):

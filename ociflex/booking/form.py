@@ -89,7 +89,7 @@ def _field_validators(field: Field, required: InputRequired) -> list:
 
 
 #: Control characters other than the line breaks and tabs that a text area may hold.
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _plain_text(_form: FlaskForm, form_field: TextAreaField) -> None:

@@ -9,6 +9,7 @@ protection: only a page we rendered can carry it.
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadPayload, BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -33,39 +34,59 @@ class TokenExpired(TokenError):
         self.punchout_id = punchout_id
 
 
-class PunchoutTokens:
-    def __init__(self, secret_key: str, fallbacks: Sequence[str], max_age: int) -> None:
+class SignedData:
+    """JSON data signed into a URL-safe token, valid ``max_age`` seconds; ``salt`` keeps the
+    tokens of one use from passing for another's."""
+
+    def __init__(self, salt: str, secret_key: str, fallbacks: Sequence[str], max_age: int) -> None:
         # itsdangerous signs with the last key and verifies with all of them.
-        self._serializer = URLSafeTimedSerializer([*fallbacks, secret_key], salt=SALT)
+        self._serializer = URLSafeTimedSerializer([*fallbacks, secret_key], salt=salt)
         self.max_age = max_age
 
-    def dumps(self, session: PunchoutSession) -> str:
-        return self._serializer.dumps(session.to_json())
+    def dumps(self, data: Any) -> str:
+        return self._serializer.dumps(data)
 
-    def loads(self, token: str) -> PunchoutSession:
+    def loads(self, token: str) -> Any:
+        """The data of a genuine token; :class:`TokenExpired` when it is too old (with the id
+        it carries, for the log), :class:`TokenError` when it is not genuine."""
         try:
-            data = self._serializer.loads(token, max_age=self.max_age)
+            return self._serializer.loads(token, max_age=self.max_age)
         except SignatureExpired as expired:
             # itsdangerous counts a token from the future as expired; with several servers
             # whose clocks differ a little, a token just signed elsewhere is one.
             if not _from_a_clock_slightly_ahead(expired.date_signed):
-                raise TokenExpired(self._punchout_id(expired.payload)) from None
-            data = self._serializer.load_payload(expired.payload)
+                raise TokenExpired(self._id_in(expired.payload)) from None
+            return self._serializer.load_payload(expired.payload)
         except BadSignature:
             raise TokenError from None
-        try:
-            return PunchoutSession.from_json(data)
-        except (AttributeError, KeyError, TypeError, ValueError):
-            raise TokenError from None
 
-    def _punchout_id(self, payload: bytes) -> str | None:
-        """The session id in the payload of a genuine (expired) token, if it has one."""
+    def _id_in(self, payload: bytes) -> str | None:
+        """The id in the payload of a genuine (expired) token: the payload itself, or its
+        ``id``."""
         try:
             data = self._serializer.load_payload(payload)
         except BadPayload:
             return None
-        punchout_id = data.get("id") if isinstance(data, dict) else None
-        return punchout_id if isinstance(punchout_id, str) else None
+        found = data.get("id") if isinstance(data, dict) else data
+        return found if isinstance(found, str) else None
+
+
+class PunchoutTokens:
+    """A punch-out session signed into the hidden field of the booking form."""
+
+    def __init__(self, secret_key: str, fallbacks: Sequence[str], max_age: int) -> None:
+        self._signed = SignedData(SALT, secret_key, fallbacks, max_age)
+        self.max_age = max_age
+
+    def dumps(self, session: PunchoutSession) -> str:
+        return self._signed.dumps(session.to_json())
+
+    def loads(self, token: str) -> PunchoutSession:
+        data = self._signed.loads(token)
+        try:
+            return PunchoutSession.from_json(data)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise TokenError from None
 
 
 def _from_a_clock_slightly_ahead(date_signed: datetime | None) -> bool:

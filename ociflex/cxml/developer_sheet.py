@@ -1,0 +1,205 @@
+"""cXML's part of what the buyer's administrator needs (``flask ociflex customers show``): the
+address, the credentials, what the setup request must carry, and the cart that comes back,
+as an example document built by the same code as a real cart."""
+
+from collections.abc import Callable
+from datetime import date
+
+from lxml import etree
+
+from ociflex.booking.cart import Cart
+from ociflex.booking.details import Booking
+from ociflex.booking.session import CartReturn
+from ociflex.customers.model import Customer, Field
+from ociflex.cxml.config import CxmlSettings, cxml_settings
+from ociflex.cxml.customer_section import FROM_CONTACT
+from ociflex.cxml.order_message import CartLine, build_cart
+from ociflex.cxml.responses import Envelope
+from ociflex.cxml.setup import OPERATIONS
+from ociflex.developer_sheet import (
+    EXAMPLE_REFERENCE,
+    example_booking,
+    example_sentence,
+    field_text,
+    framing,
+    paragraph,
+    table,
+)
+
+#: The example cart's parties and cookie, as a buyer's setup request might name them.
+EXAMPLE_COOKIE = "1J3YVWU9QWMTB"
+
+
+def example_cart(
+    customer: Customer, today: date, gettext: Callable[[str], str]
+) -> tuple[Cart, Booking]:
+    """The cart of a typical request (:func:`~ociflex.developer_sheet.example_booking`), its
+    texts translated by ``gettext`` (in the customer's language)."""
+    settings = cxml_settings(customer)
+    credential = settings.credentials[0]
+    cart_return = CartReturn(
+        url=settings.browser_form_posts[0],
+        target="_top",
+        charset="utf-8",
+        echo={
+            "buyer_cookie": EXAMPLE_COOKIE,
+            "from": [[credential.domain, credential.identity]],
+            "to": [["DUNS", "(Euromobil's identity in your system)"]],
+        },
+    )
+    booking = example_booking(customer, today)
+    envelope = Envelope(host="flexfleet.euromobil.example", language=customer.language)
+    line = CartLine(booking, EXAMPLE_REFERENCE)
+    return build_cart(customer, cart_return, [line], "edit", envelope, gettext), booking
+
+
+def cxml_sheet(
+    customer: Customer, url: str, start_page_minutes: int, cart: Cart, booking: Booking
+) -> list[str]:
+    """The whole cXML part: ``url`` is the address of every cXML request."""
+    settings = cxml_settings(customer)
+    return [
+        *_address(url),
+        "",
+        *_credentials(settings),
+        "",
+        *_setup(customer, settings, start_page_minutes),
+        "",
+        *_fields(customer, settings),
+        "",
+        *_cart(cart, booking),
+    ]
+
+
+def _address(url: str) -> list[str]:
+    lines = ["Address of every cXML request (PunchOutSetupRequest, ProfileRequest)", f"  {url}"]
+    if not url.startswith("http"):
+        lines += paragraph("(a path on the ociflex server; Euromobil gives you its address)")
+    return lines + paragraph(
+        "Method: POST of the cXML document (Content-Type text/xml or application/xml, UTF-8). "
+        "Every answer is a cXML Response: its Status code says what happened (200 OK; 4xx: "
+        "fix the request, do not send it again; 5xx: try again later)."
+    )
+
+
+def _credentials(settings: CxmlSettings) -> list[str]:
+    identities = "\n".join(
+        f"- domain {c.domain}, identity {c.identity}" for c in settings.credentials
+    )
+    secret = settings.shared_secret
+    kept = f"kept in {secret.env} at Euromobil" if secret.env else "kept as a hash at Euromobil"
+    rows = [
+        ["From", "one of:\n" + identities],
+        [
+            "Sender",
+            f"SharedSecret: the secret agreed with Euromobil ({kept}); a network that "
+            "forwards the request puts it there, or the From credential may carry it",
+        ],
+        ["To", "Euromobil's identity in your system (not checked)"],
+    ]
+    return ["Credentials in the Header", *table(["part", "value"], rows, [8])]
+
+
+def _setup(customer: Customer, settings: CxmlSettings, start_page_minutes: int) -> list[str]:
+    urls = "\n".join(f"- {url}" for url in settings.browser_form_posts)
+    rows = [
+        [
+            "operation",
+            f"{', '.join(OPERATIONS)} (edit and inspect: an ItemOut with the "
+            "SupplierPartAuxiliaryID of the cart line; source is not offered)",
+        ],
+        ["BuyerCookie", "required; sent back in the cart unchanged"],
+        [
+            "BrowserFormPost",
+            "required; where the cart goes back; its URL must start with one of:\n" + urls,
+        ],
+    ]
+    lines = [
+        "PunchOutSetupRequest",
+        *table(["element", "value"], rows, [15]),
+        *paragraph(
+            f"The answer's StartPage URL is opened by the employee's browser within "
+            f"{start_page_minutes} minutes (a new window, a popup or an iframe; no cookies "
+            "needed)."
+        ),
+    ]
+    return lines + framing(customer)
+
+
+def _fields(customer: Customer, settings: CxmlSettings) -> list[str]:
+    rows = [
+        [_source(name, settings), "yes" if field.required else "no", field_text(field, customer)]
+        for name, field in customer.fields.items()
+        if name in settings.extrinsics or name in FROM_CONTACT
+    ]
+    left = [
+        field for name, field in customer.fields.items() if _left_to_the_form(name, field, settings)
+    ]
+    lines = [
+        "What the setup request says about the employee (Extrinsic names ignoring case)",
+        *table(["element", "required", "value"], rows, [max(len(row[0]) for row in rows), 8]),
+    ]
+    if left:
+        names = ", ".join(field.label_in("en") for field in left)
+        lines += paragraph(f"The employee fills in the booking form: {names}.")
+    return lines
+
+
+def _source(name: str, settings: CxmlSettings) -> str:
+    if name in settings.extrinsics:
+        return "\n".join(f'Extrinsic name="{extrinsic}"' for extrinsic in settings.extrinsics[name])
+    element = "Email" if name == "email" else "Name"
+    return f'Contact role="endUser"\n{element}'
+
+
+def _left_to_the_form(name: str, field: Field, settings: CxmlSettings) -> bool:
+    return name not in settings.extrinsics and name not in FROM_CONTACT and field.editable
+
+
+#: The parts of a cart line the sheet lists: (path below ItemIn, what it holds).
+_ITEM_PARTS = (
+    ("ItemID/SupplierPartID", "the vehicle's code (stable)"),
+    ("ItemID/SupplierPartAuxiliaryID", "Euromobil's request reference"),
+    ("ItemDetail/UnitPrice/Money", "the day rate"),
+    ("ItemDetail/Description", "vehicle, period and reference, in the customer's language"),
+    ("ItemDetail/Description/ShortName", "the vehicle and the period in a few words"),
+    ("ItemDetail/UnitOfMeasure", "the unit of the quantity"),
+    ("ItemDetail/Classification", "the UNSPSC commodity"),
+)
+
+
+def _cart(cart: Cart, booking: Booking) -> list[str]:
+    ((field_name, _value),) = cart.fields
+    encoded = " in base64 of UTF-8" if field_name == "cxml-base64" else ""
+    text = (
+        "When the employee sends the request, the browser posts a form to the BrowserFormPost "
+        f"URL exactly as the setup request sent it, with one field, {field_name}: the "
+        f"PunchOutOrderMessage{encoded}. It echoes the BuyerCookie; operationAllowed is edit "
+        "while Euromobil has not started on the request, else inspect; Total is the days "
+        "times the day rate. One ItemIn per request, its quantity the rental days. "
+        "Cancelling sends a cart without ItemIn."
+    )
+    return [
+        "What comes back",
+        *paragraph(text),
+        *paragraph(example_sentence(booking)),
+        *table(["element of ItemIn", "holds", "example"], _item_rows(cart), [36, 22]),
+    ]
+
+
+def _item_rows(cart: Cart) -> list[list[str]]:
+    item = etree.fromstring((cart.document or "").encode()).find(
+        "Message/PunchOutOrderMessage/ItemIn"
+    )
+    rows = [["@quantity", "the rental days", item.get("quantity", "")]]
+    for path, holds in _ITEM_PARTS:
+        element = item.find(path)
+        value = "" if element is None else (element.text or "").strip()
+        if path.endswith("Money") and element is not None:
+            value = f"{value} {element.get('currency')}"
+        rows.append([path, holds, value])
+    rows += [
+        [f'ItemDetail/Extrinsic name="{extrinsic.get("name")}"', "as agreed", extrinsic.text or ""]
+        for extrinsic in item.findall("ItemDetail/Extrinsic")
+    ]
+    return rows
