@@ -1,5 +1,7 @@
 """Command line: ``flask --app app ociflex ...``."""
 
+from datetime import timedelta
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -9,9 +11,10 @@ from ociflex.db import session_for
 from ociflex.devtools.cli import dev_cli
 from ociflex.devtools.customers_cli import customers_cli
 from ociflex.mail.cli import outbox_cli
+from ociflex.models import utcnow
 from ociflex.ops.cli import operator_cli
 from ociflex.settings import MAX_TRANSFER_RETENTION_DAYS
-from ociflex.transfers import prune, retention_cutoff
+from ociflex.transfers import prune, prune_start_pages, retention_cutoff
 
 ociflex_cli = AppGroup("ociflex", help="Manage the ociflex punch-out service.")
 db_cli = AppGroup("db", help="The database schema.")
@@ -42,14 +45,18 @@ def db_upgrade(revision: str) -> None:
     help="Keep this many days instead of OCIFLEX_TRANSFER_RETENTION_DAYS.",
 )
 def transfers_prune(days: int | None) -> None:
-    """Delete transfer-log entries older than the retention period (run it daily)."""
+    """Delete transfer-log entries older than the retention period, and the cXML StartPages
+    that can no longer be opened (run it daily)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     days = days or app.config["OCIFLEX_TRANSFER_RETENTION_DAYS"]
     cutoff = retention_cutoff(days)
+    expired = utcnow() - timedelta(seconds=app.config["OCIFLEX_START_PAGE_MAX_AGE"])
     with session_for(app) as session:
         deleted = prune(session, cutoff)
+        start_pages = prune_start_pages(session, expired)
     when = cutoff.isoformat(timespec="seconds")
     click.echo(f"deleted {deleted} transfer log entries older than {days} days (before {when})")
+    click.echo(f"deleted {start_pages} cXML StartPages that can no longer be opened")
 
 
 def init_app(app: Flask) -> None:

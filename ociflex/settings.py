@@ -16,6 +16,9 @@ OPS_SESSION_MAX_AGE = timedelta(hours=12)
 
 #: The transfer log keeps personal data: never longer than ten years, whatever is set.
 MAX_TRANSFER_RETENTION_DAYS = 3650
+#: The longest a cXML StartPage URL may stay valid, in seconds: it opens a booking form for a
+#: named employee, so it must not live much longer than the moment it is handed out.
+MAX_START_PAGE_AGE = 3600
 
 
 class SettingsError(RuntimeError):
@@ -191,6 +194,12 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
             "OCIFLEX_TRANSFER_RETENTION_DAYS must be between 1 and "
             f"{MAX_TRANSFER_RETENTION_DAYS}, not {retention_days}"
         )
+    start_page_max_age = _int(environ, "OCIFLEX_START_PAGE_MAX_AGE", 600)
+    if not 10 <= start_page_max_age <= MAX_START_PAGE_AGE:
+        raise SettingsError(
+            f"OCIFLEX_START_PAGE_MAX_AGE must be between 10 and {MAX_START_PAGE_AGE} seconds, "
+            f"not {start_page_max_age}"
+        )
     idle_minutes = _int(environ, "OCIFLEX_OPS_IDLE_MINUTES", 30)
     max_minutes = int(OPS_SESSION_MAX_AGE.total_seconds() // 60)
     if not 1 <= idle_minutes <= max_minutes:
@@ -207,6 +216,8 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
         "OCIFLEX_PROXY_HOPS": _proxy_hops(environ),
         # An employee may keep the booking form open for a while inside the ERP.
         "OCIFLEX_PUNCHOUT_MAX_AGE": _int(environ, "OCIFLEX_PUNCHOUT_MAX_AGE", 4 * 3600),
+        # A cXML StartPage is opened right after the setup request, or never.
+        "OCIFLEX_START_PAGE_MAX_AGE": start_page_max_age,
         "MAX_CONTENT_LENGTH": _int(environ, "OCIFLEX_MAX_CONTENT_LENGTH", 64 * 1024),
         # The transfer log holds personal data: entries older than this are pruned.
         "OCIFLEX_TRANSFER_RETENTION_DAYS": retention_days,

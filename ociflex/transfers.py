@@ -14,7 +14,9 @@ Recording never breaks a punch-out and never stores a secret:
   cannot bloat the table.
 
 Entries hold personal data (names, e-mail addresses): :func:`prune` deletes those older than
-``OCIFLEX_TRANSFER_RETENTION_DAYS``, run daily as ``flask --app app ociflex transfers prune``.
+``OCIFLEX_TRANSFER_RETENTION_DAYS``, run daily as ``flask --app app ociflex transfers prune``,
+which also deletes the cXML StartPages that can no longer be opened
+(:func:`prune_start_pages`).
 """
 
 import logging
@@ -28,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ociflex.db import error_summary, write_connection, write_transaction
-from ociflex.models import Transfer, utcnow
+from ociflex.models import StartPage, Transfer, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +191,17 @@ def prune(session: Session, older_than: datetime, batch: int = PRUNE_BATCH) -> i
         deleted += count
         if count < batch:
             return deleted
+
+
+def prune_start_pages(session: Session, older_than: datetime) -> int:
+    """Delete the cXML StartPages made before ``older_than``: they can no longer be opened, and
+    hold personal data; how many were deleted."""
+    with write_transaction(session):
+        result = session.execute(
+            delete(StartPage).where(StartPage.created_at < older_than),
+            execution_options={"synchronize_session": False},
+        )
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 def retention_cutoff(days: int, now: datetime | None = None) -> datetime:

@@ -28,6 +28,7 @@ from tests.support.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_CUSTOMERS = Path(__file__).parent / "customers"
+CXML_CUSTOMERS = Path(__file__).parent / "customers_cxml"
 #: A key production accepts (long, varied): for tests that build production settings.
 PRODUCTION_SECRET_KEY = "production-key-0123456789abcdefghijklmnopqrstuvwxyz"
 DEMO_PASSWORD = "demo-secret"
@@ -160,6 +161,22 @@ def app(environ: dict[str, str]) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client(use_cookies=False)
+
+
+@pytest.fixture
+def cxml_app(tmp_path: Path, database_url: str, customers_dir: Path) -> Iterator[Flask]:
+    """The app with the cXML test customers too (tests/customers_cxml: ``globex``)."""
+    for file in CXML_CUSTOMERS.glob("*.yaml"):
+        shutil.copy(file, customers_dir / file.name)
+    app = create_app(make_environ(tmp_path, database_url, customers_dir))
+    yield app
+    app.extensions["ociflex.engine"].dispose()
+
+
+@pytest.fixture
+def cxml_client(cxml_app: Flask) -> FlaskClient:
+    """A client without cookies for :func:`cxml_app`: a buyer's server, or a framed browser."""
+    return cxml_app.test_client(use_cookies=False)
 
 
 # --- Operators: the operations pages (/ops/) ------------------------------------------------------

@@ -406,3 +406,38 @@ def test_show_makes_up_an_email_example_in_the_customers_domain(cli_app: Flask) 
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "in acme.example, *.acme.example; e.g. jan.jansen@acme.example" in text
+
+
+CXML_CUSTOMERS = Path("tests") / "customers_cxml"
+
+
+def test_show_gives_the_buyer_s_administrator_what_cxml_needs(cli_app: Flask) -> None:
+    result = customers(cli_app, "show", "--dir", str(CXML_CUSTOMERS), "globex")
+
+    assert result.exit_code == 0, result.output
+    output = result.output
+    text = " ".join(output.split())
+    assert "punch-out to Euromobil FlexFleet with cXML" in output
+    assert "SAP OCI" not in output
+    assert "\n  /cxml/globex\n" in output
+    assert "domain NetworkID, identity AN01000099999" in output
+    assert "domain DUNS, identity 123456789" in output
+    assert "kept as a hash at Euromobil" in text
+    assert "- https://buyer.globex.example/punchout/return" in output
+    for extrinsic in ("UserEmail", "FirstName", "LastName", "CostCenter", "Project"):
+        assert f'Extrinsic name="{extrinsic}"' in output, extrinsic
+    assert "within 10 minutes" in text
+    assert re.search(r"^  @quantity +the rental days +3$", output, re.MULTILINE)
+    assert re.search(r"^  ItemDetail/UnitPrice/Money +the day rate +64\.00 USD$", output, re.M)
+    assert re.search(r"^  ItemDetail/Classification +the UNSPSC commodity +78111808$", output, re.M)
+    assert "globex-secret" not in output
+
+
+def test_show_of_a_customer_with_both_protocols_has_both_parts(cli_app: Flask) -> None:
+    output = customers(cli_app, "show", "demo").output
+
+    assert "with SAP OCI and cXML" in output
+    assert output.index("\nSAP OCI\n") < output.index("\ncXML\n")
+    assert 'Contact role="endUser"' in output  # the demo's e-mail and name come from there
+    assert "kept in OCIFLEX_DEMO_PASSWORD" in " ".join(output.split())
+    assert DEMO_PASSWORD not in output

@@ -26,8 +26,9 @@ from ociflex.models import RentalRequest
 #: (:mod:`ociflex.ops.workflow`), before operations start on it.
 EDITABLE_STATUSES = ("new",)
 
-#: The request's own columns that an edit may change, as its history names them.
-EDITED_COLUMNS = ("vehicle_code", "start_date", "end_date", "days", "location", "remarks")
+#: Where the history names a changed customer field: ``fields.cost_centre`` (the request's
+#: own columns go by their names, and a field may have a column's name).
+FIELD_CHANGE_PREFIX = "fields."
 
 
 class NotEditable(Exception):
@@ -123,7 +124,8 @@ def _update(
 
 
 def _apply(row: RentalRequest, customer: Customer, booking: Booking) -> dict[str, list[Any]]:
-    """Set ``row`` to ``booking``; what changed, name -> [old, new] (dates as ISO text)."""
+    """Set ``row`` to ``booking``; what changed, column or ``fields.<name>`` -> [old, new]
+    (dates as ISO text)."""
     vehicle = booking.vehicle
     wanted: dict[str, Any] = {
         "vehicle_code": vehicle.code,
@@ -147,7 +149,7 @@ def _apply(row: RentalRequest, customer: Customer, booking: Booking) -> dict[str
     fields = dict(row.fields or {})
     for name, new in booking.fields.items():
         if fields.get(name, "") != new:
-            changes[name] = [fields.get(name) or None, new or None]
+            changes[FIELD_CHANGE_PREFIX + name] = [fields.get(name) or None, new or None]
             fields[name] = new
     if fields != row.fields:
         row.fields = fields

@@ -4,7 +4,7 @@
 registry, which read them when the app started), and prints each problem as ``file:line:
 key.path: message``; its exit status makes it usable in a customer repository's CI. ``show``
 prints what the buyer's administrator needs, for each protocol the customer uses
-(:mod:`ociflex.oci.developer_sheet`).
+(:mod:`ociflex.oci.developer_sheet`, :mod:`ociflex.cxml.developer_sheet`).
 """
 
 import difflib
@@ -23,6 +23,9 @@ from ociflex.customers.loader import LoadResult, load_customers
 from ociflex.customers.model import Customer
 from ociflex.customers.problems import Problem
 from ociflex.customers.registry import customers
+from ociflex.cxml.config import CXML
+from ociflex.cxml.developer_sheet import cxml_sheet, example_cart
+from ociflex.oci.config import OCI
 from ociflex.oci.developer_sheet import example_basket, oci_sheet
 
 customers_cli = AppGroup(
@@ -166,7 +169,7 @@ def show_command(customer_id: str, directory: Path | None) -> None:
 
 
 #: How the sheet names each protocol.
-PROTOCOL_TITLES = {"oci": "SAP OCI", "cxml": "cXML"}
+PROTOCOL_TITLES = {OCI: "SAP OCI", CXML: "cXML"}
 
 
 def _sheet(customer: Customer) -> list[str]:
@@ -176,11 +179,16 @@ def _sheet(customer: Customer) -> list[str]:
         f"{customer.name} (customer {customer.id}): punch-out to Euromobil FlexFleet with "
         + " and ".join(titles)
     ]
-    if customer.speaks("oci"):
-        with force_locale(customer.language):
+    with force_locale(customer.language):
+        if customer.speaks(OCI):
             basket, booking = example_basket(customer, date.today(), gettext)
-        url = _address("oci.callup", customer)
-        lines += ["", *_heading("SAP OCI"), *oci_sheet(customer, url, basket, booking)]
+            url = _address("oci.callup", customer)
+            lines += ["", *_heading("SAP OCI"), *oci_sheet(customer, url, basket, booking)]
+        if customer.speaks(CXML):
+            cart, booking = example_cart(customer, date.today(), gettext)
+            url = _address("cxml.endpoint", customer)
+            minutes = current_app.config["OCIFLEX_START_PAGE_MAX_AGE"] // 60
+            lines += ["", *_heading("cXML"), *cxml_sheet(customer, url, minutes, cart, booking)]
     return lines
 
 

@@ -4,15 +4,19 @@ the session token, the transfer log, and the error and booking-form pages."""
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext
 
 from ociflex.booking.form import BookingForm, today
-from ociflex.booking.session import PunchoutSession
+from ociflex.booking.session import Operation, PunchoutSession
 from ociflex.booking.token import PunchoutTokens
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
+from ociflex.cxml.config import CXML
+from ociflex.cxml.start_page import StartPageTokens
+from ociflex.models import format_reference
 from ociflex.text import N_
 from ociflex.transfers import record_transfer
 from ociflex.web import Unavailable
@@ -33,6 +37,28 @@ BROKEN_CUSTOMER = "the customer file has problems (see flask ociflex customers c
 def tokens() -> PunchoutTokens:
     """The app's signer of punch-out sessions (made by :func:`ociflex.punchout.routes.init_app`)."""
     return current_app.extensions["ociflex.tokens"]
+
+
+def start_page_tokens() -> StartPageTokens:
+    """The app's signer of cXML StartPage links (made by ociflex.punchout.routes.init_app)."""
+    return current_app.extensions["ociflex.start_page_tokens"]
+
+
+def public_host() -> str:
+    """The host name the world knows ociflex by: ``OCIFLEX_PUBLIC_URL``'s, else the request's
+    (for the payloadIDs of cXML documents)."""
+    public_url = current_app.config.get("OCIFLEX_PUBLIC_URL")
+    return (urlsplit(public_url).hostname or "") if public_url else request.host.split(":")[0]
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """The absolute URL of ``endpoint``, for a buyer's system: on ``OCIFLEX_PUBLIC_URL`` when
+    it is set (the address the world knows, whatever proxy the request came through), else on
+    the request's own host."""
+    public_url = current_app.config.get("OCIFLEX_PUBLIC_URL")
+    if public_url:
+        return public_url + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
 
 
 def record(
@@ -109,13 +135,23 @@ def error_page(status: int, message: str, fix: str, **params: object) -> tuple[s
     ), status
 
 
+#: Protocol -> the endpoint that takes an employee back to the buyer's system without a
+#: booking (cXML sends an empty cart; OCI has no way to say "nothing").
+BACK_WITHOUT_BOOKING = {CXML: "cxml.back"}
+
+
 def form_page(
     customer: Customer, session: PunchoutSession, form: BookingForm, status: int = 200
 ) -> tuple[str, int]:
+    """The booking form of ``session``: a new request, or the one an edit session changes."""
+    back = BACK_WITHOUT_BOOKING.get(session.protocol)
+    editing = session.operation is Operation.EDIT and session.request_id is not None
     return render_template(
         "punchout/form.html",
         customer=customer,
         punchout=session,
         form=form,
         today=today(),
+        reference=format_reference(session.request_id) if editing else None,
+        back_action=url_for(back, customer_id=customer.id) if back else None,
     ), status

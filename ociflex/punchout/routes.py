@@ -2,8 +2,10 @@
 
 OCI: the call-up and FUNCTION calls at ``/oci/<customer_id>``, the booking form posted back to
 ``/oci/<customer_id>/book`` (:mod:`~ociflex.punchout.oci_callup`,
-:mod:`~ociflex.punchout.oci_functions`). The booking itself is the same for every protocol
-(:mod:`~ociflex.punchout.booking`).
+:mod:`~ociflex.punchout.oci_functions`). cXML: every request of the buyer's server at
+``/cxml/<customer_id>`` (:mod:`~ociflex.punchout.cxml_endpoint`); the StartPage, the booking
+form posted back and the way back without booking (:mod:`~ociflex.punchout.cxml_start`). The
+booking itself is the same for every protocol (:mod:`~ociflex.punchout.booking`).
 
 Each call is written to the transfer log (:mod:`ociflex.transfers`), accepted or rejected,
 without secrets: a cart in the transaction that registers its request, the rest in a short
@@ -13,15 +15,19 @@ transaction of its own, whose failure never keeps the buyer's system from its an
 from flask import Flask
 
 from ociflex.booking.token import PunchoutTokens
-from ociflex.punchout import oci_callup
-from ociflex.punchout.common import oci_bp
+from ociflex.cxml.start_page import StartPageTokens
+from ociflex.punchout import cxml_endpoint, cxml_start, oci_callup
+from ociflex.punchout.common import cxml_bp, oci_bp
 
-__all__ = ["init_app", "oci_callup"]
+__all__ = ["cxml_endpoint", "cxml_start", "init_app", "oci_callup"]
 
 
 def init_app(app: Flask) -> None:
     config = app.config
-    app.extensions["ociflex.tokens"] = PunchoutTokens(
-        config["SECRET_KEY"], config["SECRET_KEY_FALLBACKS"], config["OCIFLEX_PUNCHOUT_MAX_AGE"]
+    keys = (config["SECRET_KEY"], config["SECRET_KEY_FALLBACKS"])
+    app.extensions["ociflex.tokens"] = PunchoutTokens(*keys, config["OCIFLEX_PUNCHOUT_MAX_AGE"])
+    app.extensions["ociflex.start_page_tokens"] = StartPageTokens(
+        *keys, config["OCIFLEX_START_PAGE_MAX_AGE"]
     )
     app.register_blueprint(oci_bp)
+    app.register_blueprint(cxml_bp)

@@ -40,9 +40,14 @@ CALLUP = {
 }
 
 
+#: The browser customer's From credential, as its cXML buyer (the same stand-in) sends it.
+CXML_IDENTITY = ("NetworkID", "AN-FLEET-0001")
+
+
 def customer_file(erp_origin: str) -> str:
-    """The browser tests' customer: its ERP (and HOOK_URL) on ``erp_origin``, known only at run
-    time. English, so that tests can find labels and buttons by their text."""
+    """The browser tests' customer: its ERP (and HOOK_URL, BrowserFormPost URL) on
+    ``erp_origin``, known only at run time; it punches out with OCI and with cXML. English, so
+    that tests can find labels and buttons by their text."""
     return f"""\
 name: Fleet Buyer Ltd
 language: en
@@ -51,13 +56,21 @@ login:
   password_env: OCIFLEX_FLEET_PASSWORD
 hook_urls:
   - {erp_origin}/hook
+cxml:
+  credentials:
+    - {{domain: {CXML_IDENTITY[0]}, identity: {CXML_IDENTITY[1]}}}
+  shared_secret_env: OCIFLEX_FLEET_PASSWORD
+  browser_form_posts:
+    - {erp_origin}/cart
+  item_extrinsics:
+    CostCenter: "{{cost_centre}}"
 frame_ancestors:
   - {erp_origin}
 fields:
   email:       {{param: oci_usermail, required: true}}
   full_name:   {{param: oci_userfullname, required: true}}
-  cost_centre: {{param: COST_CENTRE, required: true, editable: true, pattern: '^[0-9]{{4,10}}$',
-                label: {{nl: Kostenplaats, en: Cost centre}}}}
+  cost_centre: {{param: COST_CENTRE, extrinsic: CostCenter, required: true, editable: true,
+                pattern: '^[0-9]{{4,10}}$', label: {{nl: Kostenplaats, en: Cost centre}}}}
 basket:
   unit: DAY
   currency: EUR

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -273,10 +274,10 @@ _LAUNCH_PAGE = """<!doctype html>
 
 _HOOK_PAGE = """<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Stand-in ERP: basket received</title>
+<head><meta charset="utf-8"><title>Stand-in ERP: {what} received</title>
 <style>td {{ white-space: pre-wrap; }}</style></head>
 <body>
-<h1>Basket received</h1>
+<h1>{What} received</h1>
 <p id="query">Query string: <code>{query}</code></p>
 <p id="charset">Charset: {charset}</p>
 <table id="fields">
@@ -311,6 +312,12 @@ class StandInErp(Service):
       ``echo`` records the Cookie header it got in :attr:`probe_cookies`. Whether the cookie
       comes back shows whether the browser accepts third-party cookies.
 
+    As a cXML buyer (Ariba, Coupa): :meth:`set_up` posts a PunchOutSetupRequest to ociflex
+    server to server and returns the StartPage URL; ``GET /shop?start=<StartPage URL>`` is the
+    buyer's page that frames it (``<iframe name="catalogue">``); ``POST /cart`` is the
+    BrowserFormPost URL (:meth:`new_cart_url`): it records the cart in :attr:`carts` and
+    answers "Cart received".
+
     ``ociflex_url`` may be set after the ERP started (ociflex's customer file needs the ERP's
     port first).
     """
@@ -333,6 +340,8 @@ class StandInErp(Service):
         self.ociflex_url = ociflex_url
         self.baskets: list[ReceivedBasket] = []
         self.hook_urls: list[str] = []
+        self.carts: list[ReceivedBasket] = []
+        self.cart_urls: list[str] = []
         self.probe_cookies: list[str] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -356,6 +365,37 @@ class StandInErp(Service):
         hook_url = f"{origin}/hook?sap-client=100&sid={secrets.token_hex(6)}%2F%3D%3D"
         self.hook_urls.append(hook_url)
         return hook_url
+
+    def new_cart_url(self) -> str:
+        """A BrowserFormPost URL with the buyer's own session id in its query string."""
+        cart_url = f"{self.origin}/cart?session={secrets.token_hex(6)}"
+        self.cart_urls.append(cart_url)
+        return cart_url
+
+    def set_up(self, document: bytes) -> str:
+        """Post a PunchOutSetupRequest to ociflex, server to server; the StartPage URL of
+        its answer (an AssertionError with ociflex's Status when it refused)."""
+        request = urllib.request.Request(  # noqa: S310 (our own http URL)
+            f"{self.ociflex_url}/cxml/{self.customer}",
+            data=document,
+            headers={"Content-Type": "text/xml; charset=UTF-8"},
+        )
+        try:
+            with _NO_PROXY.open(request, timeout=10) as response:
+                answer = response.read()
+        except urllib.error.HTTPError as error:
+            raise AssertionError(error.read().decode("utf-8", "replace")) from None
+        match = re.search(rb"<URL>([^<]+)</URL>", answer)
+        assert match, answer.decode("utf-8", "replace")
+        return html.unescape(match[1].decode("utf-8"))
+
+    def wait_for_carts(self, count: int, timeout: float = 5.0) -> list[ReceivedBasket]:
+        deadline = time.monotonic() + timeout
+        while len(self.carts) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} cart(s), got {len(self.carts)}")
+            time.sleep(0.02)
+        return list(self.carts)
 
     def wait_for_baskets(self, count: int, timeout: float = 5.0) -> list[ReceivedBasket]:
         deadline = time.monotonic() + timeout
@@ -430,13 +470,37 @@ class StandInErp(Service):
         )
 
     def receive_basket(self, query: str, body: bytes) -> str:
+        return self._receive(self.baskets, "basket", query, body)
+
+    def shop_page(self, args: Mapping[str, str]) -> str:
+        """The buyer's page that frames a StartPage, as Coupa or Ariba frame a catalogue."""
+        src = html.escape(args["start"])
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Stand-in buyer: requisition</title></head><body>"
+            "<h1>Stand-in buyer: requisition</h1>"
+            f'<iframe name="catalogue" title="FlexFleet catalogue" src="{src}" '
+            'style="width: 100%; height: 900px"></iframe></body></html>'
+        )
+
+    def receive_cart(self, query: str, body: bytes) -> str:
+        # A cart is one long base64 field: its start is enough to see on a screenshot.
+        return self._receive(self.carts, "cart", query, body, shown=80)
+
+    @staticmethod
+    def _receive(
+        into: list[ReceivedBasket], what: str, query: str, body: bytes, shown: int | None = None
+    ) -> str:
+        """Record a posted basket or cart and answer with a page that lists its fields."""
         pairs, charset = decode_form(body)
-        self.baskets.append(ReceivedBasket(query, pairs, charset))
+        into.append(ReceivedBasket(query, pairs, charset))
         rows = "\n".join(
-            f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>"
+            f"<tr><th>{html.escape(name)}</th><td>{html.escape(value[:shown])}</td></tr>"
             for name, value in pairs
         )
-        return _HOOK_PAGE.format(query=html.escape(query), charset=charset, rows=rows)
+        return _HOOK_PAGE.format(
+            what=what, What=what.capitalize(), query=html.escape(query), charset=charset, rows=rows
+        )
 
     def cookie_probe_page(self, frame: str) -> str:
         if frame not in ("set", "echo"):
@@ -457,6 +521,8 @@ def _handler_for(erp: StandInErp) -> type[BaseHTTPRequestHandler]:
                 self._answer(200, erp.launch_page(args))
             elif url.path == "/nested":
                 self._answer(200, erp.nested_page(args))
+            elif url.path == "/shop":
+                self._answer(200, erp.shop_page(args))
             elif url.path == "/cookie-probe":
                 self._answer(200, erp.cookie_probe_page(args.get("frame", "")))
             elif url.path == "/favicon.ico":
@@ -476,6 +542,8 @@ def _handler_for(erp: StandInErp) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if url.path == "/hook":
                 self._answer(200, erp.receive_basket(url.query, body))
+            elif url.path == "/cart":
+                self._answer(200, erp.receive_cart(url.query, body))
             else:
                 self._answer(404, "not found")
 
