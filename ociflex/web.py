@@ -45,13 +45,25 @@ def form_target(url: str) -> str:
     """``url``, for a form's ``action``: its origin joins this response's CSP ``form-action``.
 
     Every page may post forms to itself only, except to the addresses its templates name
-    through this function (the basket page: exactly the HOOK_URL's origin).
+    through this function (the basket page: exactly the HOOK_URL's origin, or the
+    BrowserFormPost URL's).
     """
+    return _allow(url, "form_targets")
+
+
+def frame_source(url: str) -> str:
+    """``url``, for what a frame of this page loads: its origin joins this response's CSP
+    ``frame-src`` (the ERP simulator's catalogue frame, loading ociflex from the other loopback
+    origin; every other frame loads this site only)."""
+    return _allow(url, "frame_sources")
+
+
+def _allow(url: str, sources_key: str) -> str:
     source = _csp_source(url)
     if source is not None:
-        targets = g.setdefault("form_targets", [])
-        if source not in targets:
-            targets.append(source)
+        sources = g.setdefault(sources_key, [])
+        if source not in sources:
+            sources.append(source)
     return url
 
 
@@ -59,9 +71,11 @@ def _content_security_policy() -> str:
     ancestors = g.get("frame_ancestors") or (PUNCHOUT_FRAME_DEFAULT,)
     script = f"'nonce-{g.csp_nonce}'" if "csp_nonce" in g else "'none'"
     form_action = " ".join(["'self'", *g.get("form_targets", ())])
+    frames = f"; frame-src 'self' {' '.join(g.frame_sources)}" if g.get("frame_sources") else ""
     return (
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
         f"script-src {script}; form-action {form_action}; frame-ancestors {' '.join(ancestors)}"
+        f"{frames}"
     )
 
 
@@ -121,3 +135,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["form_target"] = form_target
+    app.jinja_env.globals["frame_source"] = frame_source

@@ -438,6 +438,16 @@ def test_catalogue_from_another_origin_uses_the_other_loopback_name(
     assert f'href="{catalogue}/dev/erp?customer=demo"' in page
 
 
+def test_the_frame_may_load_the_catalogue_from_the_other_origin(dev_client: FlaskClient) -> None:
+    response = dev_client.get(
+        "/dev/erp?customer=demo&origin=other&window=frame", base_url="http://127.0.0.1:5000"
+    )
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-src 'self' http://localhost:5000" in policy
+    assert "form-action 'self' http://localhost:5000" in policy
+
+
 def test_other_origin_is_only_offered_on_a_loopback_name(dev_client: FlaskClient) -> None:
     page = dev_client.get(
         "/dev/erp?customer=demo&origin=other", base_url="https://ociflex.example"

@@ -1,0 +1,202 @@
+"""The ERP simulator for SAP OCI: ``/dev/erp`` builds and launches a call-up, ``/dev/erp/hook``
+receives the basket and checks it (:mod:`ociflex.devtools.verdicts`); see
+:mod:`ociflex.devtools.routes`."""
+
+import secrets
+import shlex
+from dataclasses import dataclass
+from urllib.parse import quote_plus, urlencode
+
+from flask import abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from ociflex.customers.model import Customer
+from ociflex.customers.registry import customers
+from ociflex.devtools.common import EXTRA_ROWS, MASKED, bp, choose_customer, other_loopback_origin
+from ociflex.devtools.verdicts import check_basket_post
+from ociflex.oci.config import OCI, oci_settings
+from ociflex.oci.form_encoding import FormEncodingError, decode_form
+
+#: Parameters that the FUNCTION presets set (and remove again), upper-case.
+FUNCTION_PARAMS = ("FUNCTION", "PRODUCTID", "QUANTITY", "SEARCHSTRING")
+PRESETS = ("none", "validate", "background_search", "detail")
+
+METHODS = ("post", "get")
+#: Launch window -> the call-up form's target.
+WINDOWS = {"frame": "catalogue", "new": "_blank", "top": "_top"}
+
+
+# --- The call-up ---------------------------------------------------------------------------------
+
+
+def callup_parameters(customer: Customer, hook_url: str) -> list[tuple[str, str]]:
+    """A complete call-up for ``customer`` as its ERP would send it."""
+    settings = oci_settings(customer)
+    login = settings.login
+    params = [
+        (login.username_param, login.username),
+        (login.password_param, login.password.value or ""),
+        ("HOOK_URL", hook_url),
+        ("~OkCode", "ADDI"),
+        ("~TARGET", "_top"),
+        ("~CALLER", "CTLG"),
+        ("OCI_VERSION", "4.0"),
+        ("HTTP_CONTENT_CHARSET", settings.default_charset),
+    ]
+    for field in customer.fields.values():
+        params.append((settings.param(field), customer.example_of(field)))
+    return params
+
+
+def apply_preset(
+    customer: Customer, params: list[tuple[str, str]], preset: str
+) -> list[tuple[str, str]]:
+    """``params`` with the FUNCTION call ``preset`` (``none``: an interactive session)."""
+    kept = [(name, value) for name, value in params if name.upper() not in FUNCTION_PARAMS]
+    product = customer.vehicles[0].code if customer.vehicles else ""
+    added = {
+        "none": [],
+        "validate": [("FUNCTION", "VALIDATE"), ("PRODUCTID", product), ("QUANTITY", "1")],
+        "background_search": [("FUNCTION", "BACKGROUND_SEARCH"), ("SEARCHSTRING", product)],
+        "detail": [("FUNCTION", "DETAIL"), ("PRODUCTID", product)],
+    }
+    return kept + added.get(preset, [])
+
+
+def edited_parameters(form: MultiDict[str, str]) -> list[tuple[str, str]]:
+    """The parameters of the edit form: its NAME=VALUE lines when given, else the table rows
+    that have a name and are not marked for removal."""
+    if pasted := form.get("pairs", "").strip():
+        lines = (line.strip() for line in pasted.splitlines())
+        return [
+            (name.strip(), value)
+            for name, _, value in (line.partition("=") for line in lines if line)
+            if name.strip()
+        ]
+    removed = set(form.getlist("remove"))
+    rows = zip(form.getlist("name"), form.getlist("value"), strict=False)
+    return [
+        (name.strip(), value)
+        for position, (name, value) in enumerate(rows)
+        if name.strip() and str(position) not in removed
+    ]
+
+
+def _choice(value: str | None, choices: tuple[str, ...] | dict[str, str]) -> str:
+    return value if value in choices else next(iter(choices))
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One call-up as the simulator sends it."""
+
+    customer: Customer
+    params: list[tuple[str, str]]
+    method: str
+    window: str
+    other_origin: bool
+    show_password: bool
+
+    @property
+    def target(self) -> str:
+        return WINDOWS[self.window]
+
+    @property
+    def url(self) -> str:
+        """The punch-out address; on the other loopback name when asked and possible."""
+        origin = other_loopback_origin() if self.other_origin else None
+        if origin is None:
+            return url_for("oci.callup", customer_id=self.customer.id, _external=True)
+        return origin + url_for("oci.callup", customer_id=self.customer.id)
+
+    def is_password(self, name: str) -> bool:
+        return name.lower() == oci_settings(self.customer).login.password_param.lower()
+
+    def shown_params(self) -> list[tuple[str, str]]:
+        """The parameters to print: the password masked unless asked to show it."""
+        if self.show_password:
+            return self.params
+        return [(name, MASKED if self.is_password(name) else value) for name, value in self.params]
+
+    def get_link(self) -> str:
+        """The call-up as one GET address (the mask stays readable)."""
+        return f"{self.url}?{urlencode(self.shown_params(), safe='*')}"
+
+    def curl(self) -> str:
+        """The same call-up as a curl command, POST (or GET: ``-G``) as launched."""
+        words = ["curl", "-X", "POST"] if self.method == "post" else ["curl", "-G"]
+        lines = [" ".join([*words, shlex.quote(self.url)])]
+        # curl encodes only what follows the first '='; the name must arrive encoded already.
+        lines += [
+            f"--data-urlencode {shlex.quote(f'{quote_plus(name)}={value}')}"
+            for name, value in self.shown_params()
+        ]
+        return " \\\n  ".join(lines)
+
+
+def _launch(customer: Customer, source: MultiDict[str, str], params: list) -> Launch:
+    preset = source.get("preset")
+    if preset in PRESETS:
+        params = apply_preset(customer, params, preset)
+    return Launch(
+        customer=customer,
+        params=params,
+        method=_choice(source.get("method"), METHODS),
+        window=_choice(source.get("window"), WINDOWS),
+        other_origin=source.get("origin") == "other",
+        show_password=source.get("show_password") == "1",
+    )
+
+
+@bp.route("/erp", methods=["GET", "POST"])
+def erp() -> ResponseReturnValue:
+    """GET: a customer's call-up as its ERP sends it (``?customer=``, ``&preset=``); POST:
+    the edit form applied."""
+    served, chosen = choose_customer(OCI)
+    source = request.form if request.method == "POST" else request.args
+    launch = None
+    if chosen is not None:
+        if request.method == "POST" and source.get("customer") == chosen.id:
+            params = edited_parameters(request.form)
+        else:
+            hook_url = url_for("devtools.hook", session=secrets.token_hex(4), _external=True)
+            params = callup_parameters(chosen, hook_url)
+        launch = _launch(chosen, source, params)
+    other_origin = other_loopback_origin()
+    return render_template(
+        "devtools/erp.html",
+        customers=served,
+        problems=customers().result.problems,
+        customer=chosen,
+        launch=launch,
+        extra_rows=EXTRA_ROWS,
+        other_origin=other_origin,
+        other_simulator=(
+            f"{other_origin}{url_for('devtools.erp', customer=chosen.id)}"
+            if other_origin and chosen
+            else None
+        ),
+        windows=WINDOWS,
+    )
+
+
+# --- The basket ----------------------------------------------------------------------------------
+
+
+@bp.route("/erp/hook", methods=["GET", "POST"])
+def hook() -> str:
+    """The ERP's HOOK_URL: the basket the browser posts back, checked line by line."""
+    query = urlencode(list(request.args.items(multi=True)))
+    if request.method == "GET":
+        return render_template("devtools/hook.html", report=None, charset=None, query=query)
+    try:
+        pairs, charset = decode_form(request.get_data())
+    except FormEncodingError:
+        abort(400)
+    return render_template(
+        "devtools/hook.html",
+        report=check_basket_post(pairs, charset),
+        charset=charset,
+        query=query,
+    )
