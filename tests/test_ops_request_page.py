@@ -7,6 +7,7 @@ password in the call-up, a customer no longer served, a hostile history).
 """
 
 from datetime import UTC, datetime
+from html import escape
 
 import pytest
 from flask import Flask
@@ -359,3 +360,139 @@ def test_the_request_page_escapes_hostile_names_and_values(
     assert HOSTILE_ESCAPED in html
     assert html.count(HOSTILE_ESCAPED) >= 20
     assert 'href="mailto:&lt;script&gt;' in html
+
+
+# --- Protocols ----------------------------------------------------------------------------------
+
+#: A setup request as a cXML request keeps it: its SharedSecret already removed.
+SETUP_DOCUMENT = (
+    '<cXML payloadID="1@buyer" timestamp="2026-12-02T10:15:00+01:00"><Header><Sender>'
+    '<Credential domain="NetworkID"><Identity>AN01</Identity>'
+    "<SharedSecret>(removed)</SharedSecret></Credential></Sender></Header><Request>"
+    '<PunchOutSetupRequest operation="create"><BuyerCookie>C-1</BuyerCookie>'
+    "</PunchOutSetupRequest></Request></cXML>"
+)
+
+
+def test_an_oci_request_names_its_protocol_and_shows_its_call_up(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    [request_id] = seed(app, {"inbound": {"parameters": [["USERNAME", "demo-erp"]]}})
+    page = request_page(ops_client, request_id)
+    assert page.text("protocol") == "SAP OCI"
+    assert pairs(page, "callup") == [("USERNAME", "demo-erp")]
+    assert "setup-document" not in page.elements
+    assert "basket-form" in page.elements
+    assert "cart-document" not in page.elements
+
+
+def test_a_cxml_request_shows_its_setup_request_one_element_a_line(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    [request_id] = seed(app, {"protocol": "cxml", "inbound": {"document": SETUP_DOCUMENT}})
+    page = request_page(ops_client, request_id)
+    assert page.text("protocol") == "cXML"
+    assert "callup" not in page.elements
+    assert page.texts["setup-document"].removeprefix("\n").splitlines() == [
+        '<cXML payloadID="1@buyer" timestamp="2026-12-02T10:15:00+01:00">',
+        "  <Header>",
+        "    <Sender>",
+        '      <Credential domain="NetworkID">',
+        "        <Identity>AN01</Identity>",
+        "        <SharedSecret>(removed)</SharedSecret>",
+        "      </Credential>",
+        "    </Sender>",
+        "  </Header>",
+        "  <Request>",
+        '    <PunchOutSetupRequest operation="create">',
+        "      <BuyerCookie>C-1</BuyerCookie>",
+        "    </PunchOutSetupRequest>",
+        "  </Request>",
+        "</cXML>",
+    ]
+
+
+def test_a_hostile_cxml_request_is_shown_as_text_and_never_expanded(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    """Markup in a document or around it stays text; a document that declares entities (a
+    "billion laughs") is shown as stored, its entities never expanded."""
+    laughs = (
+        '<!DOCTYPE cXML [<!ENTITY a "hahahahaha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><cXML>&c;</cXML>'
+    )
+    inside = f"<cXML><Header><From>{escape(HOSTILE, quote=False)}</From></Header></cXML>"
+    hostile, inside_text, expanding = seed(
+        app,
+        {
+            "protocol": "cxml",
+            "inbound": {"document": HOSTILE},
+            "cart": {
+                "action": HOSTILE,
+                "target": HOSTILE,
+                "charset": HOSTILE,
+                "fields": [[HOSTILE, HOSTILE]],
+                "document": HOSTILE,
+            },
+        },
+        {"protocol": "cxml", "inbound": {"document": inside}},
+        {"protocol": "cxml", "inbound": {"document": laughs}},
+    )
+    page = request_page(ops_client, hostile)
+    assert RAW_TAG not in page.source
+    assert page.source.count(HOSTILE_ESCAPED) >= 6
+    assert page.texts["setup-document"].removeprefix("\n") == HOSTILE
+    assert page.texts["cart-document"].removeprefix("\n") == HOSTILE
+    assert page.text("cart-field") == HOSTILE
+
+    # Laid out anew, the document still reads as it was written: its markup is text.
+    shown = request_page(ops_client, inside_text)
+    assert RAW_TAG not in shown.source
+    assert (
+        f"    <From>{escape(HOSTILE, quote=False)}</From>"
+        in shown.texts["setup-document"].splitlines()
+    )
+
+    expanded = request_page(ops_client, expanding)
+    assert expanded.texts["setup-document"].removeprefix("\n") == laughs
+    assert "hahahahaha" * 2 not in expanded.source
+
+
+def test_a_change_by_the_requester_is_labelled_and_written_as_the_page_writes_it(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    """An edit session's history names the request's columns as the page does and writes
+    days, money and vehicles as it does; anything unreadable as it was stored."""
+    [request_id] = seed(app, {"cost_centre": "4100", "fields": {"cost_centre": "4100"}})
+    changes = {
+        "vehicle_code": ["COMPACT", "RETIRED"],
+        "start_date": ["2026-12-01", "2026-12-02"],
+        "end_date": ["2026-12-03", "someday"],
+        "days": [3, 1],
+        "location": [None, "Utrecht Papendorp"],
+        "remarks": ["", "Met trekhaak"],
+        "day_rate": ["39.50", "45.00"],
+        "cost_centre": ["4100", "4200"],
+        "reason": [None, "own field"],
+    }
+    with session_for(app) as session:
+        begin_write(session)
+        rental = session.get(RentalRequest, request_id)
+        record_event(session, rental, actor="employee", action="edited", changes=changes)
+        session.commit()
+    page = request_page(ops_client, request_id)
+    [edited] = page.tables["history"]
+    assert " ".join(edited[1].split()) == "Aanvrager"
+    changed = [" ".join(line.split()) for line in edited[4].split("\n") if line.strip()]
+    assert changed == [
+        "Voertuig: Compacte auto (VW Polo of gelijkwaardig) (COMPACT) → RETIRED",
+        "Eerste dag: dinsdag 1 december 2026 → woensdag 2 december 2026",
+        "Laatste dag: donderdag 3 december 2026 → someday",
+        "Huurperiode: 3 dagen → 1 dag",
+        "Locatie: – → Utrecht Papendorp",
+        "Opmerkingen: – → Met trekhaak",
+        "Dagprijs: € 39,50 → € 45,00",
+        "Kostenplaats: 4100 → 4200",
+        # A field of the customer's own, not the rejection reason of operations.
+        "reason: – → own field",
+    ]

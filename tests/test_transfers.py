@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import gettext
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -875,3 +876,125 @@ def _bound(engine: Any, compiled: Any) -> Any:
             for value in (params[name] for name in compiled.positiontup)
         )
     return params
+
+
+# --- cXML entries -------------------------------------------------------------------------------
+
+
+def shown_as(app: Flask, message: str) -> str:
+    """``message`` as the (Dutch) operations pages show it, translated or not yet."""
+    with app.test_request_context():
+        return gettext(message)
+
+
+def test_the_log_names_each_entry_s_protocol_and_kind(app: Flask, ops_client: FlaskClient) -> None:
+    cxml = {"protocol": "cxml", "customer_id": "acme", "method": "POST"}
+    ids = seed(
+        app,
+        {"kind": "callup"},
+        {**cxml, "kind": "setup", "document": "<cXML/>", "answer": "<cXML/>"},
+        {**cxml, "kind": "profile", "document": "<cXML/>", "answer": "<cXML/>"},
+        {**cxml, "kind": "request", "outcome": "rejected", "status": 406, "document": "x"},
+        {**cxml, "kind": "start", "method": "GET"},
+        {**cxml, "kind": "basket", "outcome": "sent", "cart": {"document": "<cXML/>"}},
+    )
+    with captured_queries(app) as queries:
+        page = transfer_page(ops_client)
+    assert page.row_ids == ids[::-1]
+    rows = [[" ".join(cell.split()) for cell in row] for row in page.tables["transfers"]]
+    assert [row[7] for row in rows] == ["cXML"] * 5 + ["SAP OCI"]
+    kinds = ["Basket", "StartPage opened", "cXML document", "Profile request", "Setup request"]
+    assert [row[2] for row in rows] == [shown_as(app, kind) for kind in kinds] + ["Call-up"]
+    # The list reads no document, answer or cart: a million entries stay a quick page.
+    [listing] = [sql for sql, _params in queries if "ORDER BY transfers.id DESC" in sql]
+    listed = listing.split(" FROM ")[0]
+    assert "transfers.document" not in listed
+    assert "transfers.answer" not in listed
+    assert "transfers.cart" not in listed
+
+    # The filter offers every kind by its label, and finds each.
+    offered = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', page.source)
+    labels = dict(offered)
+    assert labels["setup"] == shown_as(app, "Setup request")
+    assert labels["profile"] == shown_as(app, "Profile request")
+    assert labels["request"] == shown_as(app, "cXML document")
+    assert labels["start"] == shown_as(app, "StartPage opened")
+    assert transfer_page(ops_client, {"kind": "start"}).row_ids == [ids[4]]
+    assert transfer_page(ops_client, {"kind": "basket"}).row_ids == [ids[5]]
+
+
+def test_a_cxml_entry_shows_the_document_received_and_the_answer_sent(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    [entry_id] = seed(
+        app,
+        {
+            "protocol": "cxml",
+            "customer_id": "acme",
+            "kind": "setup",
+            "return_origin": "https://buyer.example",
+            "document": "<cXML><Request>"
+            '<PunchOutSetupRequest operation="create"/></Request></cXML>',
+            "answer": '<?xml version="1.0" encoding="UTF-8"?>\n<cXML><Response>'
+            '<Status code="200" text="OK"/></Response></cXML>',
+        },
+    )
+    page = detail_page(ops_client, entry_id)
+    assert page.text("protocol") == "cXML"
+    assert shown_as(app, "BrowserFormPost origin") in page.text("summary")
+    assert page.text("return-origin") == "https://buyer.example"
+    assert page.texts["document"].removeprefix("\n").splitlines() == [
+        "<cXML>",
+        "  <Request>",
+        '    <PunchOutSetupRequest operation="create"/>',
+        "  </Request>",
+        "</cXML>",
+    ]
+    assert page.texts["answer"].removeprefix("\n").splitlines() == [
+        "<cXML>",
+        "  <Response>",
+        '    <Status code="200" text="OK"/>',
+        "  </Response>",
+        "</cXML>",
+    ]
+    assert "parameters" not in page.elements
+    assert "basket" not in page.tables
+
+
+def test_the_pages_escape_hostile_cxml_documents(app: Flask, ops_client: FlaskClient) -> None:
+    """A document that is no XML is shown as it came; one that is, laid out anew: in both, what
+    looks like markup stays text."""
+    as_xml_text = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    cxml = {"protocol": "cxml", "customer_id": HOSTILE, "punchout_id": HOSTILE}
+    raw_id, parsed_id, cart_id = seed(
+        app,
+        {**cxml, "kind": "request", "outcome": "rejected", "status": 406, "reason": HOSTILE}
+        | {"document": HOSTILE, "answer": HOSTILE, "return_origin": HOSTILE},
+        {**cxml, "kind": "setup", "document": f"<cXML><From>{as_xml_text}</From></cXML>"}
+        | {"answer": f"<cXML><Status>{as_xml_text}</Status></cXML>"},
+        {**cxml, "kind": "basket", "outcome": "sent"}
+        | {
+            "cart": {
+                "action": HOSTILE,
+                "target": HOSTILE,
+                "charset": HOSTILE,
+                "fields": [[HOSTILE, HOSTILE]],
+                "document": HOSTILE,
+            }
+        },
+    )
+    responses = [ops_client.get(f"/ops/transfers/{n}") for n in (raw_id, parsed_id, cart_id)]
+    responses.append(ops_client.get("/ops/transfers"))
+    for response in responses:
+        assert response.status_code == 200
+        assert RAW_TAG not in response.get_data(as_text=True)
+    raw, parsed, cart, listed = (Html(response) for response in responses)
+    assert raw.texts["document"].removeprefix("\n") == HOSTILE
+    assert raw.texts["answer"].removeprefix("\n") == HOSTILE
+    assert HOSTILE_ESCAPED in raw.source
+    assert f"  <From>{as_xml_text}</From>" in parsed.texts["document"].splitlines()
+    assert f"  <Status>{as_xml_text}</Status>" in parsed.texts["answer"].splitlines()
+    assert cart.texts["cart-document"].removeprefix("\n") == HOSTILE
+    assert HOSTILE in cart.text("cart-form")
+    assert listed.row_ids == [cart_id, parsed_id, raw_id]
+    assert HOSTILE_ESCAPED in listed.source

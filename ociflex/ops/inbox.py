@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ociflex.customers.registry import customers
+from ociflex.cxml.config import CXML
 from ociflex.db import get_session
 from ociflex.i18n import date_formatter
 from ociflex.models import STATUSES, StatusCount
@@ -22,7 +23,11 @@ from ociflex.ops.inbox_query import fetch_page, status_counts
 from ociflex.ops.labels import days_label, page_language, status_label
 from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
 from ociflex.ops.outbox_page import failing_count
+from ociflex.ops.request_page import protocol_name
 
+#: The protocols whose requests the list marks next to their reference; OCI, by which most
+#: requests come, goes unmarked.
+MARKED_PROTOCOLS = (CXML,)
 #: Built once, as :data:`ociflex.ops.inbox_query._COUNTS` (for its cache key).
 _WITH_REQUESTS = select(StatusCount.customer_id).distinct()
 
@@ -86,6 +91,7 @@ def inbox() -> ResponseReturnValue:
         status_labels=status_labels,
         customer_labels=Labels(_customer_name, customer_choices),
         days_labels=Labels(days_label),
+        protocol_badges={protocol: protocol_name(protocol) for protocol in MARKED_PROTOCOLS},
         dates=date_formatter(),
         request_url=id_url_maker("ops.request_detail", "request_id"),
         failing=failing_count(session),

@@ -163,6 +163,7 @@ class ListedRequest(NamedTuple):
     created_at: datetime
     status: str
     customer_id: str
+    protocol: str
     requester_name: str
     requester_email: str
     vehicle_name: str

@@ -1,26 +1,40 @@
-"""A request's page (``GET /ops/requests/<id>``): its fields, call-up, basket, history and
-e-mails, with the workflow actions of templates/ops/_actions.html."""
+"""A request's page (``GET /ops/requests/<id>``): its fields, the document that started its
+punch-out (an OCI call-up, a cXML setup request), its cart, history and e-mails, with the
+workflow actions of templates/ops/_actions.html."""
 
+import codecs
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from flask import render_template
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, gettext
+from flask_babel import format_currency, format_date, format_datetime, gettext
+from lxml import etree
 from sqlalchemy import select
 
+from ociflex.booking.edit import FIELD_CHANGE_PREFIX
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
+from ociflex.cxml.config import CXML
+from ociflex.cxml.documents import parse
+from ociflex.cxml.status import CxmlRefusal
 from ociflex.db import get_session
 from ociflex.models import OutboxMessage, RentalRequest, RequestEvent, Transfer
 from ociflex.oci.config import OCI, oci_settings
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox_filters import MAX_ID
-from ociflex.ops.labels import page_language, status_label
+from ociflex.ops.labels import days_label, page_language, status_label
 from ociflex.ops.outbox_page import is_failing, kind_label, outbox_status_label
 from ociflex.text import N_
 
+#: The protocols by the names their users know (names, so not translated).
+PROTOCOL_NAMES = {OCI: "SAP OCI", CXML: "cXML"}
+
+#: The action of a change the requester made in an edit session (:mod:`ociflex.booking.edit`).
+EDITED = "edited"
 #: What each action in a request's history is called (others are shown by their name).
 ACTION_LABELS = {
     "registered": N_("Registered through the punch-out"),
@@ -30,6 +44,7 @@ ACTION_LABELS = {
     "reject": N_("Rejected"),
     "cancel": N_("Cancelled"),
     "po_number": N_("Purchase-order number saved"),
+    EDITED: N_("Changed by the requester"),
 }
 #: The request's own columns, as named in the changes of its history.
 CHANGE_LABELS = {
@@ -43,8 +58,21 @@ CHANGE_LABELS = {
     "reason": N_("Reason"),
     "erp_po_number": N_("Purchase-order number from the ERP"),
 }
+#: The request's own columns that its requester may change in an edit session, labelled as
+#: the page labels their values.
+EDIT_LABELS = {
+    "vehicle_code": N_("Vehicle"),
+    "start_date": N_("First day"),
+    "end_date": N_("Last day"),
+    "days": N_("Rental period"),
+    "location": N_("Location"),
+    "remarks": N_("Remarks"),
+    "day_rate": N_("Day rate"),
+}
 #: Changes holding a moment (ISO 8601 text in the history).
 MOMENT_CHANGES = ("pickup_at", "return_at")
+#: Changes holding a day (ISO 8601 text in the history).
+DAY_CHANGES = ("start_date", "end_date")
 #: The fields every customer has, when its file gives them no label.
 BUILTIN_FIELD_LABELS = {"email": N_("E-mail"), "full_name": N_("Name")}
 
@@ -108,35 +136,102 @@ def shown_callup(rental: RentalRequest, customer: Customer | None) -> list[tuple
     ]
 
 
-def _change_value(name: str, value: object) -> str:
+def readable_document(text: str | None) -> str | None:
+    """A cXML document as people read it: one element a line, indented, as ociflex writes its
+    own (mixed content such as a Description stays as it is). It is parsed as hostile (nothing
+    resolved or fetched, no entities); one that does not parse, such as a refused document or
+    one the transfer log cut, is shown as stored."""
+    if text is None:
+        return None
+    try:
+        # The text is decoded already: a byte order mark has it read as UTF-8, whatever
+        # encoding its XML declaration names.
+        root = parse(codecs.BOM_UTF8 + text.encode("utf-8"))
+    except CxmlRefusal:
+        return text
+    _drop_indentation(root)
+    return etree.tostring(root.getroottree(), encoding="unicode", pretty_print=True)
+
+
+def _drop_indentation(root: etree._Element) -> None:
+    """Remove the blanks between elements, where they only lay the document out, so that it is
+    laid out anew; blanks next to text are part of it and stay."""
+    for element in root.iter():
+        children = list(element)
+        blanks = (element.text, *(child.tail for child in children))
+        if children and all(blank is None or not blank.strip() for blank in blanks):
+            element.text = None
+            for child in children:
+                child.tail = None
+
+
+def protocol_name(protocol: str) -> str:
+    return PROTOCOL_NAMES.get(protocol, protocol)
+
+
+def _vehicle(code: str, rental: RentalRequest, customer: Customer | None) -> str:
+    """A vehicle as the page writes it: "name (code)" while the customer offers it."""
+    vehicle = customer.vehicle(code) if customer is not None else None
+    return f"{vehicle.name.get(rental.language)} ({code})" if vehicle is not None else code
+
+
+def _column_value(
+    name: str, value: object, rental: RentalRequest, customer: Customer | None
+) -> str:
+    """A changed column's value as the page writes it elsewhere: moments, days and money in
+    the page's language, a vehicle by its name; a value that is none of these as it is."""
     if value is None or value == "":
         return "–"
-    if name in MOMENT_CHANGES and isinstance(value, str):
-        try:
-            return format_datetime(datetime.fromisoformat(value), "short")
-        except ValueError:
-            return value
-    return str(value)
+    text = str(value)
+    try:
+        if name in MOMENT_CHANGES:
+            return format_datetime(datetime.fromisoformat(text), "short")
+        if name in DAY_CHANGES:
+            return format_date(date.fromisoformat(text), "full")
+        if name == "days":
+            return days_label(int(text))
+        if name == "day_rate":
+            return format_currency(Decimal(text), rental.currency)
+    except (ValueError, ArithmeticError):
+        return text
+    return _vehicle(text, rental, customer) if name == "vehicle_code" else text
 
 
-def shown_history(events: list[RequestEvent], customer: Customer | None) -> list[ShownEvent]:
+def _field_value(value: object) -> str:
+    return "–" if value is None or value == "" else str(value)
+
+
+def _columns(event: RequestEvent) -> Mapping[str, str]:
+    """The request's own columns ``event`` may have changed, with their labels (any other
+    change is of a customer field): the requester's in an edit session, else operations'."""
+    return EDIT_LABELS if event.action == EDITED else CHANGE_LABELS
+
+
+def shown_history(
+    events: list[RequestEvent], rental: RentalRequest, customer: Customer | None
+) -> list[ShownEvent]:
     language = page_language()
     field_labels = (
         {name: f.label_in(language) for name, f in customer.fields.items()} if customer else {}
     )
     shown = []
     for event in events:
+        columns = _columns(event)
         changes = []
         for name, pair in (event.changes or {}).items():
             old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
-            label = gettext(CHANGE_LABELS[name]) if name in CHANGE_LABELS else None
-            changes.append(
-                ShownChange(
-                    label or field_labels.get(name, name),
-                    _change_value(name, old),
-                    _change_value(name, new),
+            if name in columns:
+                change = ShownChange(
+                    gettext(columns[name]),
+                    _column_value(name, old, rental, customer),
+                    _column_value(name, new, rental, customer),
                 )
-            )
+            else:
+                field = name.removeprefix(FIELD_CHANGE_PREFIX)
+                change = ShownChange(
+                    field_labels.get(field, field), _field_value(old), _field_value(new)
+                )
+            changes.append(change)
         action = gettext(ACTION_LABELS[event.action]) if event.action in ACTION_LABELS else None
         actor = gettext("Requester") if event.actor == "employee" else event.actor
         shown.append(ShownEvent(event, actor, action or event.action, changes))
@@ -146,6 +241,8 @@ def shown_history(events: list[RequestEvent], customer: Customer | None) -> list
 @bp.get("/requests/<int:request_id>")
 @login_required
 def request_detail(request_id: int) -> ResponseReturnValue:
+    """One request: what its requester and the buyer's system sent, its cart, its history and
+    its e-mails; 404 when there is no such request."""
     session = get_session()
     rental = session.get(RentalRequest, request_id) if request_id <= MAX_ID else None
     if rental is None:
@@ -165,13 +262,15 @@ def request_detail(request_id: int) -> ResponseReturnValue:
             .order_by(OutboxMessage.id)
         )
     )
-    # Where the transfer log tells this punch-out's story: its first entry (the call-up).
+    # Where the transfer log tells this punch-out's story: its first entry (the call-up, the
+    # setup request).
     transfer_id = session.scalar(
         select(Transfer.id)
         .where(Transfer.punchout_id == rental.punchout_id)
         .order_by(Transfer.id)
         .limit(1)
     )
+    cart = rental.cart or {}
     return render_template(
         "ops/request.html",
         rental=rental,
@@ -180,9 +279,12 @@ def request_detail(request_id: int) -> ResponseReturnValue:
         customer_name=customer.name if customer is not None else rental.customer_id,
         status_label=status_label,
         fields=mapped_fields(rental, customer, page_language()),
+        protocol_name=protocol_name(rental.protocol),
         callup=shown_callup(rental, customer),
-        basket=rental.cart or {},
-        history=shown_history(events, customer),
+        setup_document=readable_document((rental.inbound or {}).get("document")),
+        cart=cart,
+        cart_document=readable_document(cart.get("document")),
+        history=shown_history(events, rental, customer),
         messages=messages,
         is_failing=is_failing,
         outbox_status_label=outbox_status_label,

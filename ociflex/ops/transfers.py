@@ -1,14 +1,16 @@
-"""The transfer log for operators: ``GET /ops/transfers`` (``ops.transfers``) lists every call
-from the ERP and every basket sent, newest first; ``GET /ops/transfers/<id>``
-(``ops.transfer_detail``) shows one entry with all its parameters, its basket, and the other
-entries of the same punch-out: the call-up and its basket side by side.
+"""The transfer log for operators: ``GET /ops/transfers`` (``ops.transfers``) lists every
+document from the buyer's system and every cart sent, newest first, with its protocol;
+``GET /ops/transfers/<id>`` (``ops.transfer_detail``) shows one entry with all it recorded (OCI
+parameters; a cXML document and ociflex's answer, both made readable; the cart), and the other
+entries of the same punch-out: the call-up, or the setup request and its StartPage, beside the
+cart.
 
 The list is filtered by ``customer``, ``outcome`` and ``kind`` and pages by keyset like the
 inbox (``before=<id>``: the next, older page), 50 to a page. A customer's entries, a customer's
 entries of one outcome, and the entries of one outcome are each read from an index ending in
 ``id`` (see :class:`ociflex.models.Transfer`). An invalid filter is left out with a message.
-The log never holds the company password (:mod:`ociflex.transfers`); the pages hide any
-parameter named as one all the same.
+The log never holds the company password or a shared secret (:mod:`ociflex.transfers`); the
+pages hide any parameter named as a password all the same.
 """
 
 from collections.abc import Mapping
@@ -29,7 +31,7 @@ from ociflex.ops.auth import login_required
 from ociflex.ops.inbox import _with_current
 from ociflex.ops.inbox_filters import CUSTOMER_MAX_LENGTH, MAX_ID, page_cursor, plain_text
 from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
-from ociflex.ops.request_page import hidden_params
+from ociflex.ops.request_page import hidden_params, protocol_name, readable_document
 from ociflex.text import N_
 
 PAGE_SIZE = 50
@@ -39,7 +41,12 @@ STORY_LIMIT = 100
 KIND_LABELS = {
     "callup": N_("Call-up"),
     "function": N_("FUNCTION call"),
+    "setup": N_("Setup request"),
+    "profile": N_("Profile request"),
+    "request": N_("cXML document"),
+    "start": N_("StartPage opened"),
     "booking": N_("Booking"),
+    # A cart of either protocol: Dutch calls both a "winkelwagen".
     "basket": N_("Basket"),
 }
 OUTCOME_LABELS = {
@@ -48,6 +55,11 @@ OUTCOME_LABELS = {
     "sent": N_("Sent"),
     "resent": N_("Sent again"),
 }
+#: The list and a punch-out's story never read the large columns (and fail loudly if they do).
+WITHOUT_LARGE_COLUMNS = tuple(
+    defer(column, raiseload=True)
+    for column in (Transfer.parameters, Transfer.document, Transfer.answer, Transfer.cart)
+)
 
 
 def kind_label(kind: str) -> str:
@@ -139,10 +151,10 @@ def fetch_page(
     session: Session, filters: TransferFilters, before: int | None = None
 ) -> TransferPage:
     """The entries matching ``filters``, newest first: the newest, or those older than
-    ``before``. The list never reads the parameters and the basket."""
+    ``before``. The list never reads the parameters, the documents and the cart."""
     statement = (
         select(Transfer)
-        .options(defer(Transfer.parameters, raiseload=True), defer(Transfer.cart, raiseload=True))
+        .options(*WITHOUT_LARGE_COLUMNS)
         .where(*filters.conditions())
         .order_by(Transfer.id.desc())
         .limit(PAGE_SIZE + 1)
@@ -166,6 +178,7 @@ def _customer_choices() -> list[tuple[str, str]]:
 @bp.get("/transfers")
 @login_required
 def transfers() -> ResponseReturnValue:
+    """The log, newest first, filtered and paged (see the module doc)."""
     query = read_query(request.args)
     filters = query.filters
     page = fetch_page(get_session(), filters, before=query.before)
@@ -185,6 +198,7 @@ def transfers() -> ResponseReturnValue:
         customer_urls=Labels(lambda customer_id: transfers_url(customer=customer_id)),
         kind_labels=Labels(kind_label),
         outcome_labels=Labels(outcome_label),
+        protocol_names=Labels(protocol_name),
         dates=date_formatter(),
         transfer_url=id_url_maker("ops.transfer_detail", "transfer_id"),
         transfers_url=transfers_url,
@@ -207,6 +221,7 @@ def shown_parameters(entry: Transfer) -> list[tuple[str, str | None]]:
 @bp.get("/transfers/<int:transfer_id>")
 @login_required
 def transfer_detail(transfer_id: int) -> ResponseReturnValue:
+    """One entry of the log, and the entries of its punch-out; 404 when there is none."""
     session = get_session()
     entry = session.get(Transfer, transfer_id) if transfer_id <= MAX_ID else None
     if entry is None:
@@ -216,10 +231,7 @@ def transfer_detail(transfer_id: int) -> ResponseReturnValue:
         story = list(
             session.scalars(
                 select(Transfer)
-                .options(
-                    defer(Transfer.parameters, raiseload=True),
-                    defer(Transfer.cart, raiseload=True),
-                )
+                .options(*WITHOUT_LARGE_COLUMNS)
                 .where(Transfer.punchout_id == entry.punchout_id)
                 .order_by(Transfer.id)
                 .limit(STORY_LIMIT)
@@ -232,8 +244,12 @@ def transfer_detail(transfer_id: int) -> ResponseReturnValue:
         served=customers().get(entry.customer_id) is not None,
         kind_label=kind_label,
         outcome_label=outcome_label,
+        protocol_name=protocol_name(entry.protocol),
         parameters=shown_parameters(entry),
-        basket=entry.cart,
+        document=readable_document(entry.document),
+        answer=readable_document(entry.answer),
+        cart=entry.cart,
+        cart_document=readable_document((entry.cart or {}).get("document")),
         story=story,
         reference=format_reference,
     )
