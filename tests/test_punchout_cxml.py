@@ -711,6 +711,40 @@ def test_the_setup_of_a_customer_with_both_protocols_leaves_oci_as_it_was(
     assert client.post("/oci/demo", data=demo_callup).status_code == 200
 
 
+def test_an_oci_and_a_cxml_customer_book_side_by_side_as_the_same_kind_of_request(
+    buyer: Buyer, cxml_app: Flask, acme_callup: dict[str, str]
+) -> None:
+    client = buyer.client
+    oci_form = client.post("/oci/acme", data=acme_callup)
+    assert oci_form.status_code == 200, oci_form.get_data(as_text=True)
+    oci_token = page_token(oci_form.get_data(as_text=True))
+    cxml_token = buyer.start()
+
+    # Both forms are open at once; the cXML employee finishes first.
+    cxml_cart = buyer.book(cxml_token, **BOOKING)
+    oci_basket = client.post(
+        "/oci/acme/book",
+        data={"punchout": oci_token, "vehicle": "ESTATE", **BOOKING, "project": "P-123"},
+    )
+
+    assert cxml_cart.status_code == 200, cxml_cart.get_data(as_text=True)
+    assert oci_basket.status_code == 200, oci_basket.get_data(as_text=True)
+    assert "cxml-base64" in cxml_cart.get_data(as_text=True)
+    assert 'name="NEW_ITEM-VENDORMAT[1]" value="ESTATE"' in oci_basket.get_data(as_text=True)
+    stored = sorted(requests_of(cxml_app), key=lambda rental: rental.id)
+    assert [(r.reference, r.customer_id, r.protocol) for r in stored] == [
+        ("FF-000001", "globex", "cxml"),
+        ("FF-000002", "acme", "oci"),
+    ]
+    assert [(r.start_date, r.end_date, r.days, r.status) for r in stored] == [
+        (FIRST_DAY, LAST_DAY, 3, "new")
+    ] * 2
+    assert [r.fields["email"] for r in stored] == [
+        "jane.doe@globex.example",
+        "jane.smith@acme.example",
+    ]
+
+
 def test_the_start_page_of_a_booking_that_is_gone_is_not_found(
     buyer: Buyer, cxml_app: Flask
 ) -> None:
