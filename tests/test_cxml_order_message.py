@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from ociflex.booking.cart import Cart
-from ociflex.booking.details import Booking
+from ociflex.booking.details import Booking, plain_amount
 from ociflex.booking.fields import field_problem
 from ociflex.booking.session import CartReturn
 from ociflex.customers import Customer, Localized, Vehicle, load_customer
@@ -25,7 +25,6 @@ from ociflex.cxml.order_message import (
     USER_AGENT,
     CartLine,
     build_cart,
-    money,
     order_message,
 )
 from ociflex.cxml.redact import without_secrets
@@ -414,7 +413,7 @@ def test_the_cart_form_survives_the_token_round_trip() -> None:
     ],
 )
 def test_an_amount_is_written_with_a_point_and_two_decimals(amount: Decimal, written: str) -> None:
-    assert money(amount) == written
+    assert plain_amount(amount) == written
 
 
 def test_the_total_of_a_day_rate_in_cents_is_exact_however_many_days() -> None:

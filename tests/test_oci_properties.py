@@ -16,11 +16,11 @@ import ada_url
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from ociflex.booking.details import Booking
+from ociflex.booking.details import Booking, plain_amount
 from ociflex.booking.session import CartReturn
 from ociflex.customers.loader import load_customer
 from ociflex.customers.model import Customer, Localized, Vehicle
-from ociflex.oci.basket import build_basket, format_price
+from ociflex.oci.basket import build_basket
 from ociflex.oci.basket_rules import basket_problems
 from ociflex.oci.callup import (
     KEYWORD_TARGETS,
@@ -529,7 +529,7 @@ def test_a_booking_within_the_limits_gets_a_basket_the_erp_reads_back(
     assert basket_problems(basket.fields, basket.charset, oci_settings(customer).limit) == []
     sent = dict(basket.fields)
     assert sent["NEW_ITEM-QUANTITY[1]"] == str(booking.days)
-    assert sent["NEW_ITEM-PRICE[1]"] == format_price(booking.vehicle.day_rate)
+    assert sent["NEW_ITEM-PRICE[1]"] == plain_amount(booking.vehicle.day_rate)
     assert Decimal(sent["NEW_ITEM-PRICE[1]"]) == booking.vehicle.day_rate
     assert sent["NEW_ITEM-EXT_QUOTE_ID[1]"] == reference
     assert sent["NEW_ITEM-EXT_PRODUCT_ID[1]"] == booking.vehicle.code

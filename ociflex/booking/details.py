@@ -1,9 +1,9 @@
 """What the employee booked, and the values a cart template's ``{placeholders}`` stand for."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ociflex.customers.model import PLACEHOLDER, Customer, Vehicle
 
@@ -29,6 +29,21 @@ class Booking:
     def total(self) -> Decimal:
         """Days times the day rate, before tax."""
         return self.vehicle.day_rate * self.days
+
+    @property
+    def short_description(self) -> str:
+        """The line in a few words, for a cart: ``COMPACT 07-12-2026–09-12-2026``."""
+        return f"{self.vehicle.description} {self.start:%d-%m-%Y}–{self.end:%d-%m-%Y}"
+
+    def days_text(self, gettext: Callable[[str], str]) -> str:
+        """The rental period in days, in the language of ``gettext``: "3 dagen"."""
+        return f"{self.days} {gettext('day') if self.days == 1 else gettext('days')}"
+
+
+def plain_amount(amount: Decimal) -> str:
+    """An amount as both protocols write it: a decimal point, two decimals (rounded half up),
+    no thousands separator."""
+    return format(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
 
 
 def placeholder_values(customer: Customer, booking: Booking, reference: str) -> dict[str, str]:

@@ -16,13 +16,13 @@ system reads only that one.
 import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 
 from ociflex.booking.cart import Cart
-from ociflex.booking.details import Booking, fill, placeholder_values
+from ociflex.booking.details import Booking, fill, placeholder_values, plain_amount
 from ociflex.booking.session import CartReturn
 from ociflex.customers.model import Customer
 from ociflex.cxml.config import cxml_settings
@@ -40,11 +40,6 @@ class CartLine:
 
     booking: Booking
     reference: str
-
-
-def money(amount: Decimal) -> str:
-    """An amount as cXML writes it: a decimal point, two decimals."""
-    return format(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
 
 
 def build_cart(
@@ -108,7 +103,7 @@ def _header(header: etree._Element, echo: Any) -> None:
 
 
 def _money(parent: etree._Element, amount: Decimal, currency: str) -> None:
-    etree.SubElement(parent, "Money", currency=currency).text = money(amount)
+    etree.SubElement(parent, "Money", currency=currency).text = plain_amount(amount)
 
 
 def _item(
@@ -125,7 +120,7 @@ def _item(
     description = etree.SubElement(detail, "Description")
     description.set(XML_LANG, customer.language)
     description.text = description_of(customer, line, gettext)
-    etree.SubElement(description, "ShortName").text = short_name(booking)
+    etree.SubElement(description, "ShortName").text = booking.short_description
     etree.SubElement(detail, "UnitOfMeasure").text = customer.cart.unit
     values = placeholder_values(customer, booking, line.reference)
     classification = etree.SubElement(detail, "Classification", domain="UNSPSC")
@@ -138,17 +133,11 @@ def _item(
 def description_of(customer: Customer, line: CartLine, gettext: Callable[[str], str]) -> str:
     """What the buyer's approvers read: the vehicle, the period and the reference."""
     booking = line.booking
-    day_word = gettext("day") if booking.days == 1 else gettext("days")
     text = gettext("%(vehicle)s, %(first_day)s to %(last_day)s (%(days)s), reference %(reference)s")
     return text % {
         "vehicle": booking.vehicle.name.get(customer.language),
         "first_day": f"{booking.start:%d-%m-%Y}",
         "last_day": f"{booking.end:%d-%m-%Y}",
-        "days": f"{booking.days} {day_word}",
+        "days": booking.days_text(gettext),
         "reference": line.reference,
     }
-
-
-def short_name(booking: Booking) -> str:
-    """The line in a few words, as OCI's DESCRIPTION: ``COMPACT 07-12-2026–09-12-2026``."""
-    return f"{booking.vehicle.description} {booking.start:%d-%m-%Y}–{booking.end:%d-%m-%Y}"

@@ -6,10 +6,9 @@ configuration that would produce an invalid basket is an error, never a silent t
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 from ociflex.booking.cart import Cart, CartError
-from ociflex.booking.details import Booking, fill, placeholder_values
+from ociflex.booking.details import Booking, fill, placeholder_values, plain_amount
 from ociflex.booking.session import CartReturn
 from ociflex.customers.model import Customer, Vehicle
 from ociflex.oci.basket_rules import ECHOED_PARAMETERS, basket_problems
@@ -106,7 +105,7 @@ def _item_values(
     vehicle = booking.vehicle
     return line_values(
         vehicle,
-        description=f"{vehicle.description} {booking.start:%d-%m-%Y}–{booking.end:%d-%m-%Y}",
+        description=booking.short_description,
         quantity=str(booking.days),
         configured=_render_templates(customer, booking, reference),
         tail=[
@@ -133,7 +132,7 @@ def line_values(
         ("DESCRIPTION", description),
         ("QUANTITY", quantity),
         ("UNIT", configured.get("UNIT", "")),
-        ("PRICE", format_price(vehicle.day_rate)),
+        ("PRICE", plain_amount(vehicle.day_rate)),
         ("PRICEUNIT", "1"),
         ("CURRENCY", configured.get("CURRENCY", "")),
     ]
@@ -154,19 +153,13 @@ def _render_templates(customer: Customer, booking: Booking, reference: str) -> d
     }
 
 
-def format_price(day_rate: Decimal) -> str:
-    """A price as OCI writes it: a decimal point, two decimals, no thousands separator."""
-    return format(day_rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
-
-
 def _longtext(
     customer: Customer, booking: Booking, reference: str, gettext: Callable[[str], str]
 ) -> str:
     """All details of the booking, one per line, for the buyer's approvers."""
     language = customer.language
     vehicle = booking.vehicle
-    day_word = gettext("day") if booking.days == 1 else gettext("days")
-    period = f"{booking.start:%d-%m-%Y} – {booking.end:%d-%m-%Y} ({booking.days} {day_word})"
+    period = f"{booking.start:%d-%m-%Y} – {booking.end:%d-%m-%Y} ({booking.days_text(gettext)})"
     lines = [
         _line(gettext("Requester"), f"{booking.fields['full_name']} <{booking.fields['email']}>"),
         vehicle_line(vehicle, language, gettext),
