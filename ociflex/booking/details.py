@@ -37,7 +37,8 @@ class Booking:
 
     def days_text(self, gettext: Callable[[str], str]) -> str:
         """The rental period in days, in the language of ``gettext``: "3 dagen"."""
-        return f"{self.days} {gettext('day') if self.days == 1 else gettext('days')}"
+        word = gettext("day") if self.days == 1 else gettext("days")
+        return f"{self.days} {word}"
 
 
 def plain_amount(amount: Decimal) -> str:
