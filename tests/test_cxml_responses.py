@@ -15,7 +15,7 @@ from ociflex.cxml.responses import (
     setup_response,
     status_response,
 )
-from ociflex.cxml.status import STATUS_TEXTS, CxmlRefusal, http_status
+from ociflex.cxml.status import STATUS_TEXTS, CxmlRefusal
 from tests.support.cxml import XML_LANG
 
 ENVELOPE = Envelope(host="flexfleet.euromobil.example", language="en")
@@ -148,22 +148,7 @@ def test_non_ascii_text_is_sent_as_utf8() -> None:
     assert status_of(answer).text == "Zoë’s Škoda – 東京"
 
 
-# --- codes: what the buyer's system does with them ----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("code", "http"),
-    [(200, 200), (400, 400), (401, 401), (406, 406), (413, 413), (450, 450), (560, 560)],
-)
-def test_the_http_status_mirrors_the_cxml_code(code: int, http: int) -> None:
-    assert http_status(code) == http
-
-
-def test_a_refusal_is_never_answered_with_a_success_status_nor_a_temporary_one_with_a_4xx() -> None:
-    for code in STATUS_TEXTS:
-        assert (200 <= http_status(code) < 300) == (200 <= code < 300)
-        if code >= 500:
-            assert http_status(code) >= 500
+# --- refusal texts --------------------------------------------------------------------------------
 
 
 def test_a_refusal_text_joins_its_message_and_its_fix_translated() -> None:

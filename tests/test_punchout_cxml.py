@@ -327,6 +327,7 @@ def test_a_malformed_or_unknown_document_gets_a_4xx_status(
     answer = buyer.post(document)
 
     assert answer.code == code
+    assert answer.http_status == code
     assert says in answer.text
     assert dtd_problems(answer.root) == []
     assert start_pages_of(cxml_app) == 0

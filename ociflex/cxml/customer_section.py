@@ -43,8 +43,9 @@ REQUIRED = {
     "browser_form_posts: [https://s1.ariba.example/Buyer/punchout]",
 }
 CREDENTIAL_KEYS = ("domain", "identity")
-#: The fields a setup request fills without an ``extrinsic``: from ``Contact role="endUser"``.
-FROM_CONTACT = ("email", "full_name")
+#: The fields a setup request fills without an ``extrinsic``: from ``Contact role="endUser"``,
+#: field name -> the Contact's child element that carries it.
+FROM_CONTACT = {"email": "Email", "full_name": "Name"}
 #: How the customer file calls the SharedSecret, for messages.
 SECRET = ("shared_secret_env", "shared_secret_hash")
 

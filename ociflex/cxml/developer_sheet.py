@@ -15,7 +15,7 @@ from ociflex.cxml.config import CxmlSettings, cxml_settings
 from ociflex.cxml.customer_section import FROM_CONTACT
 from ociflex.cxml.order_message import CartLine, build_cart
 from ociflex.cxml.responses import Envelope
-from ociflex.cxml.setup import OPERATIONS
+from ociflex.cxml.setup import CART_TARGET, OPERATIONS
 from ociflex.developer_sheet import (
     EXAMPLE_REFERENCE,
     example_booking,
@@ -39,7 +39,7 @@ def example_cart(
     credential = settings.credentials[0]
     cart_return = CartReturn(
         url=settings.browser_form_posts[0],
-        target="_top",
+        target=CART_TARGET,
         charset="utf-8",
         echo={
             "buyer_cookie": EXAMPLE_COOKIE,
@@ -148,8 +148,7 @@ def _fields(customer: Customer, settings: CxmlSettings) -> list[str]:
 def _source(name: str, settings: CxmlSettings) -> str:
     if name in settings.extrinsics:
         return "\n".join(f'Extrinsic name="{extrinsic}"' for extrinsic in settings.extrinsics[name])
-    element = "Email" if name == "email" else "Name"
-    return f'Contact role="endUser"\n{element}'
+    return f'Contact role="endUser"\n{FROM_CONTACT[name]}'
 
 
 def _left_to_the_form(name: str, field: Field, settings: CxmlSettings) -> bool:

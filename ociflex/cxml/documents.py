@@ -34,11 +34,7 @@ def parse(body: bytes, charset: str | None = None) -> etree._Element:
     """The root ``<cXML>`` element of ``body``; ``charset`` is the Content-Type's, if it named
     one. :class:`CxmlRefusal` (406, or 413 when too large) when it is no readable cXML."""
     if len(body) > MAX_BYTES:
-        raise CxmlRefusal(
-            413,
-            N_("The document is larger than %(limit)s KB, so it was not read."),
-            limit=MAX_BYTES // 1024,
-        )
+        raise too_large()
     root = _parse_xml(body, charset)
     _refuse_entity_declarations(root)
     if local_name(root) != "cXML":
@@ -48,6 +44,15 @@ def parse(body: bytes, charset: str | None = None) -> etree._Element:
             element=local_name(root)[:40],
         )
     return root
+
+
+def too_large() -> CxmlRefusal:
+    """The refusal of a document larger than :data:`MAX_BYTES`."""
+    return CxmlRefusal(
+        413,
+        N_("The document is larger than %(limit)s KB, so it was not read."),
+        limit=MAX_BYTES // 1024,
+    )
 
 
 def _parse_xml(body: bytes, charset: str | None) -> etree._Element:

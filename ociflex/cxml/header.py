@@ -25,9 +25,6 @@ class SentCredential:
     identity: str
     shared_secret: str | None = None
 
-    def without_secret(self) -> "SentCredential":
-        return SentCredential(self.domain, self.identity)
-
 
 @dataclass(frozen=True)
 class Header:

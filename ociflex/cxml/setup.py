@@ -163,7 +163,7 @@ def _fields(customer: Customer, setup: etree._Element) -> dict[str, str]:
             value = " ".join(part for part in sent if part)
             sources[name] = "Extrinsic " + " + ".join(mapped[name])
         elif name in FROM_CONTACT:
-            element = "Email" if name == "email" else "Name"
+            element = FROM_CONTACT[name]
             value = text_of(child(contact, element))
             sources[name] = f'Contact role="endUser" {element}'
         else:

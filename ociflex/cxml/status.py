@@ -2,7 +2,8 @@
 
 A 4xx tells the buyer's system not to send the same document again; a 5xx makes it retry the
 same payloadID later. Every answer is a cXML document whose ``<Status>`` carries the code, and
-the HTTP status mirrors it.
+the HTTP status is the same code (450 and 560 too: a buyer that reads only the HTTP status must
+still tell "do not send again", a 4xx, from "try again later", a 5xx).
 """
 
 from collections.abc import Callable
@@ -22,13 +23,6 @@ STATUS_TEXTS = {
     500: "Internal Server Error",
     560: "Temporary server error",
 }
-
-
-def http_status(code: int) -> int:
-    """The HTTP status of an answer with cXML status ``code``: the same code (450 and 560
-    too: a buyer that reads only the HTTP status must still tell "do not send again", a 4xx,
-    from "try again later", a 5xx)."""
-    return code
 
 
 class CxmlRefusal(Exception):

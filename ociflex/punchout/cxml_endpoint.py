@@ -29,7 +29,7 @@ from ociflex.booking.session import Operation, PunchoutSession
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
 from ociflex.cxml.config import CXML, cxml_settings
-from ociflex.cxml.documents import MAX_BYTES, parse, request_name
+from ociflex.cxml.documents import MAX_BYTES, parse, request_name, too_large
 from ociflex.cxml.header import Header, authenticate, read_header
 from ociflex.cxml.redact import text_without_secrets, without_secrets
 from ociflex.cxml.responses import Envelope, profile_response, setup_response, status_response
@@ -38,10 +38,12 @@ from ociflex.cxml.setup import (
     read_setup_request,
     reopened_reference,
 )
-from ociflex.cxml.status import CxmlRefusal, http_status
+from ociflex.cxml.status import CxmlRefusal
 from ociflex.db import error_summary, get_session, write_transaction
 from ociflex.models import RentalRequest, StartPage, parse_reference
 from ociflex.punchout.common import (
+    BROKEN_CUSTOMER,
+    UNKNOWN_CUSTOMER,
     cxml_bp,
     external_url,
     log,
@@ -116,11 +118,7 @@ def _read(exchange: Exchange) -> etree._Element:
     try:
         body = request.get_data(cache=False)
     except RequestEntityTooLarge:
-        raise CxmlRefusal(
-            413,
-            N_("The document is larger than %(limit)s KB, so it was not read."),
-            limit=MAX_BYTES // 1024,
-        ) from None
+        raise too_large() from None
     try:
         root = parse(body, request.mimetype_params.get("charset"))
     except CxmlRefusal:
@@ -139,7 +137,7 @@ def _no_customer(customer_id: str) -> CxmlRefusal:
                 "This catalogue cannot be used at the moment: its configuration at Euromobil is "
                 "being corrected. Please try again later."
             ),
-            reason="the customer file has problems (see flask ociflex customers check)",
+            reason=BROKEN_CUSTOMER,
         )
     return CxmlRefusal(
         401,
@@ -147,7 +145,7 @@ def _no_customer(customer_id: str) -> CxmlRefusal:
             "No cXML customer is served at this address. Use the URL Euromobil gave you for "
             "your organisation."
         ),
-        reason="unknown customer: no customer file with this id serves cXML",
+        reason=UNKNOWN_CUSTOMER,
     )
 
 
@@ -239,7 +237,8 @@ def _refused(exchange: Exchange, refusal: CxmlRefusal) -> Response:
     )
     answer = status_response(_envelope(), refusal.code, refusal.text(gettext))
     _record(exchange, "rejected", refusal.code, answer, reason=refusal.reason)
-    return _cxml(answer, http_status(refusal.code))
+    # The HTTP status is the cXML code itself (see ociflex.cxml.status).
+    return _cxml(answer, refusal.code)
 
 
 def _record(exchange: Exchange, outcome: str, code: int, answer: bytes, reason: str) -> None:
