@@ -27,6 +27,7 @@ from ociflex.cxml.config import CXML
 from ociflex.cxml.developer_sheet import cxml_sheet, example_cart
 from ociflex.oci.config import OCI
 from ociflex.oci.developer_sheet import example_basket, oci_sheet
+from ociflex.protocols import PROTOCOL_NAMES
 
 customers_cli = AppGroup(
     "customers",
@@ -168,13 +169,9 @@ def show_command(customer_id: str, directory: Path | None) -> None:
     click.echo("\n".join(lines))
 
 
-#: How the sheet names each protocol.
-PROTOCOL_TITLES = {OCI: "SAP OCI", CXML: "cXML"}
-
-
 def _sheet(customer: Customer) -> list[str]:
     """The whole text of ``show``: a heading, then each protocol's part."""
-    titles = [PROTOCOL_TITLES[name] for name in customer.protocols]
+    titles = [PROTOCOL_NAMES[name] for name in customer.protocols]
     lines = [
         f"{customer.name} (customer {customer.id}): punch-out to Euromobil FlexFleet with "
         + " and ".join(titles)

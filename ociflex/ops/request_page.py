@@ -17,7 +17,6 @@ from sqlalchemy import select
 from ociflex.booking.edit import FIELD_CHANGE_PREFIX
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
-from ociflex.cxml.config import CXML
 from ociflex.cxml.documents import parse
 from ociflex.cxml.status import CxmlRefusal
 from ociflex.db import get_session
@@ -28,10 +27,8 @@ from ociflex.ops.auth import login_required
 from ociflex.ops.inbox_filters import MAX_ID
 from ociflex.ops.labels import days_label, page_language, status_label
 from ociflex.ops.outbox_page import is_failing, kind_label, outbox_status_label
+from ociflex.protocols import PROTOCOL_NAMES
 from ociflex.text import N_
-
-#: The protocols by the names their users know (names, so not translated).
-PROTOCOL_NAMES = {OCI: "SAP OCI", CXML: "cXML"}
 
 #: The action of a change the requester made in an edit session (:mod:`ociflex.booking.edit`).
 EDITED = "edited"
