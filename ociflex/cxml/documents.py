@@ -14,6 +14,7 @@ in a namespace (matched by local name), and any order of a parent's children.
 """
 
 import codecs
+from copy import deepcopy
 
 from lxml import etree
 
@@ -164,6 +165,29 @@ def text_of(element: etree._Element | None) -> str:
     if element is None:
         return ""
     return "".join(element.itertext()).strip()
+
+
+def indented(root: etree._Element) -> str:
+    """``root``'s document as people read it: its DOCTYPE, then one element a line, indented as
+    ociflex writes its own. Mixed content, such as a Description's text with its ShortName, stays
+    as it is; ``root`` itself is not changed."""
+    copy = deepcopy(root)
+    _drop_indentation(copy)
+    doctype = root.getroottree().docinfo.doctype
+    text = etree.tostring(copy, encoding="unicode", pretty_print=True)
+    return f"{doctype}\n{text}" if doctype else text
+
+
+def _drop_indentation(root: etree._Element) -> None:
+    """Remove the blanks between elements, where they only lay the document out, so that it is
+    laid out anew; blanks next to text are part of it and stay."""
+    for element in root.iter():
+        children = list(element)
+        blanks = (element.text, *(child.tail for child in children))
+        if children and all(blank is None or not blank.strip() for blank in blanks):
+            element.text = None
+            for child in children:
+                child.tail = None
 
 
 def request_name(root: etree._Element) -> str:

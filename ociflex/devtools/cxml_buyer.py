@@ -27,7 +27,7 @@ from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
 from ociflex.cxml.config import CXML, cxml_settings
 from ociflex.cxml.customer_section import FROM_CONTACT
-from ociflex.cxml.documents import parse, path, text_of
+from ociflex.cxml.documents import indented, parse, path, text_of
 from ociflex.cxml.dtd import dtd_problems
 from ociflex.cxml.order_message import OWN_CREDENTIAL
 from ociflex.cxml.redact import masked, text_without_secrets
@@ -41,7 +41,7 @@ from ociflex.devtools.common import (
     choose_customer,
     other_loopback_origin,
 )
-from ociflex.devtools.cxml_verdicts import Expected, check_cart_post, pretty
+from ociflex.devtools.cxml_verdicts import Expected, check_cart_post
 
 OPERATIONS = ("create", "edit", "inspect")
 DEPLOYMENT_MODES = ("test", "production")
@@ -197,7 +197,7 @@ def shown_document(document: bytes, show_secret: bool) -> str:
         return (
             document.decode("utf-8", "replace") if show_secret else text_without_secrets(document)
         )
-    return pretty(root if show_secret else masked(root, MASKED))
+    return indented(root if show_secret else masked(root, MASKED))
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def read_answer(http_status: int, body: bytes) -> Answer:
     start_page = text_of(path(root, "Response", "PunchOutSetupResponse", "StartPage", "URL"))
     return Answer(
         http_status=http_status,
-        document=pretty(root),
+        document=indented(root),
         code=None if status is None else status.get("code"),
         text="" if status is None else status.get("text", ""),
         message=text_of(status),

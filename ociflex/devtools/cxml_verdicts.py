@@ -17,7 +17,6 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Iterable
-from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -26,7 +25,16 @@ from babel.numbers import list_currencies
 from lxml import etree
 
 from ociflex.cxml.config import CART_FIELDS
-from ociflex.cxml.documents import MAX_BYTES, child, children, local_name, parse, path, text_of
+from ociflex.cxml.documents import (
+    MAX_BYTES,
+    child,
+    children,
+    indented,
+    local_name,
+    parse,
+    path,
+    text_of,
+)
 from ociflex.cxml.dtd import dtd_problems
 from ociflex.cxml.responses import XML_LANG
 from ociflex.cxml.status import CxmlRefusal
@@ -175,15 +183,7 @@ def check_cart(document: bytes, expected: Expected) -> CartReport:
         Line(number, _line_verdicts(item))
         for number, item in enumerate(children(message, "ItemIn"), start=1)
     ]
-    return CartReport(verdicts, lines, pretty(root), read=message is not None)
-
-
-def pretty(root: etree._Element) -> str:
-    """``root``'s document for people to read: its DOCTYPE, then the elements indented."""
-    copy = deepcopy(root)
-    etree.indent(copy)
-    doctype = root.getroottree().docinfo.doctype
-    return (f"{doctype}\n" if doctype else "") + etree.tostring(copy, encoding="unicode")
+    return CartReport(verdicts, lines, indented(root), read=message is not None)
 
 
 # --- The document --------------------------------------------------------------------------------

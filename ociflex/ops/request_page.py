@@ -11,13 +11,12 @@ from decimal import Decimal
 from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, format_date, format_datetime, gettext
-from lxml import etree
 from sqlalchemy import select
 
 from ociflex.booking.edit import FIELD_CHANGE_PREFIX
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
-from ociflex.cxml.documents import parse
+from ociflex.cxml.documents import indented, parse
 from ociflex.cxml.status import CxmlRefusal
 from ociflex.db import get_session
 from ociflex.models import OutboxMessage, RentalRequest, RequestEvent, Transfer
@@ -146,20 +145,7 @@ def readable_document(text: str | None) -> str | None:
         root = parse(codecs.BOM_UTF8 + text.encode("utf-8"))
     except CxmlRefusal:
         return text
-    _drop_indentation(root)
-    return etree.tostring(root.getroottree(), encoding="unicode", pretty_print=True)
-
-
-def _drop_indentation(root: etree._Element) -> None:
-    """Remove the blanks between elements, where they only lay the document out, so that it is
-    laid out anew; blanks next to text are part of it and stay."""
-    for element in root.iter():
-        children = list(element)
-        blanks = (element.text, *(child.tail for child in children))
-        if children and all(blank is None or not blank.strip() for blank in blanks):
-            element.text = None
-            for child in children:
-                child.tail = None
+    return indented(root)
 
 
 def protocol_name(protocol: str) -> str:
