@@ -105,7 +105,7 @@ def transfer_values(
     status: int,
     customer_id: str,
     method: str,
-    protocol: str = "oci",
+    protocol: str,
     password_params: Collection[str] | None = None,
     reason: str = "",
     punchout_id: str | None = None,

@@ -92,6 +92,7 @@ def seed(app: Flask, *rows: dict[str, Any]) -> list[int]:
                         "status": 200,
                         "customer_id": "demo",
                         "method": "POST",
+                        "protocol": "oci",
                         **values,
                     }
                 )

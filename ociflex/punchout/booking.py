@@ -169,7 +169,7 @@ def submit_booking(
         punchout_id=session.id,
         return_origin=origin_of(session.cart_return.url) or None,
         client_address=request.remote_addr,
-        **{key: value for key, value in extra.items() if key == "password_params"},
+        **extra,
     )
     try:
         registration = _store(customer, session, booking, make_cart, transfer)
