@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from werkzeug.security import check_password_hash
 
@@ -126,6 +126,13 @@ class ProtocolSettings(Protocol):
         ...
 
 
+_Settings = TypeVar("_Settings", bound=ProtocolSettings)
+
+
+class NotSpoken(LookupError):
+    """The customer does not punch out with the protocol asked for."""
+
+
 def email_in_domains(address: str, domains: tuple[str, ...]) -> bool:
     """Whether ``address`` is in one of ``domains`` (``*.x``: the subdomains of x); any
     address is, when there are none."""
@@ -166,6 +173,14 @@ class Customer:
 
     def speaks(self, protocol: str) -> bool:
         return protocol in self.protocols
+
+    def settings_for(self, protocol: str, kind: type[_Settings]) -> _Settings:
+        """This customer's settings of ``protocol``, a ``kind``; :class:`NotSpoken` when it does
+        not punch out with that protocol."""
+        settings = self.protocols.get(protocol)
+        if not isinstance(settings, kind):
+            raise NotSpoken(f"customer {self.id} does not punch out with {protocol}")
+        return settings
 
     def example_of(self, field: "Field") -> str:
         """The value the simulator and ``customers show`` use for ``field``: its ``example``,

@@ -55,13 +55,7 @@ class CxmlSettings:
         return any(credential.matches(domain, identity) for credential in self.credentials)
 
 
-class NoCxmlSettings(LookupError):
-    """The customer does not punch out with cXML."""
-
-
 def cxml_settings(customer: Customer) -> CxmlSettings:
-    """``customer``'s cXML settings; :class:`NoCxmlSettings` when it has none."""
-    settings = customer.protocols.get(CXML)
-    if not isinstance(settings, CxmlSettings):
-        raise NoCxmlSettings(customer.id)
-    return settings
+    """``customer``'s cXML settings; :class:`~ociflex.customers.model.NotSpoken` when it has
+    none."""
+    return customer.settings_for(CXML, CxmlSettings)

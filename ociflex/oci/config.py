@@ -54,13 +54,7 @@ class OciSettings:
         return self.max_lengths.get(new_item_field, NEW_ITEM_MAX_LENGTHS[new_item_field])
 
 
-class NoOciSettings(LookupError):
-    """The customer does not punch out with OCI."""
-
-
 def oci_settings(customer: Customer) -> OciSettings:
-    """``customer``'s OCI settings; :class:`NoOciSettings` when it has none."""
-    settings = customer.protocols.get(OCI)
-    if not isinstance(settings, OciSettings):
-        raise NoOciSettings(customer.id)
-    return settings
+    """``customer``'s OCI settings; :class:`~ociflex.customers.model.NotSpoken` when it has
+    none."""
+    return customer.settings_for(OCI, OciSettings)
