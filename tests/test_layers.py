@@ -20,6 +20,7 @@ CORE = (
     "mail",
     "units",
     "return_urls",
+    "orders",
 )
 #: Parts that serve people over the web (they may know every protocol); nothing below imports
 #: them.

@@ -35,7 +35,8 @@ class CxmlSettings:
     credentials: tuple[Credential, ...]
     #: The SharedSecret agreed for this buyer (the Sender's, or a hub's in its place).
     shared_secret: Secret
-    #: Allowed BrowserFormPost URL prefixes, compared as HOOK_URLs are.
+    #: Allowed BrowserFormPost URL prefixes, compared as HOOK_URLs are; none: the customer
+    #: sends purchase orders only, and punches out by another protocol.
     browser_form_posts: tuple[str, ...]
     #: ociflex field name -> the names of the setup request's Extrinsics that carry it (their
     #: values joined with one space); a field without an entry is not read from the request
@@ -45,6 +46,9 @@ class CxmlSettings:
     item_extrinsics: Mapping[str, str] = field(default_factory=dict)
     #: The form field the cart travels in (one of :data:`CART_FIELDS`).
     cart_field: str = CART_FIELDS[0]
+    #: OrderRequests may come without a SharedSecret: for networks that authenticate the
+    #: buyer themselves. A secret that is sent must still be the right one.
+    orders_without_shared_secret: bool = False
 
     @property
     def return_urls(self) -> tuple[str, ...]:

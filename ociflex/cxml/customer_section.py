@@ -9,11 +9,14 @@ cxml:
     - https://s1.ariba.example/Buyer/punchout
   item_extrinsics:                    # Extrinsic elements on each cart line: fixed or "{field}"
     CostCenter: "{cost_centre}"
+  orders_without_shared_secret: false # true: OrderRequests may come without a SharedSecret
 fields:
   cost_centre: {param: KOSTENPLAATS, extrinsic: CostCenter, required: true, editable: true}
 ```
 
-A customer punches out with cXML when its file has the ``cxml`` section.
+A customer punches out with cXML, and sends purchase orders (OrderRequest), when its file has
+the ``cxml`` section. Without ``browser_form_posts`` it sends orders only: an OCI customer whose
+ERP sends its purchase orders by cXML.
 """
 
 from collections.abc import Mapping
@@ -35,12 +38,11 @@ SECTION_KEYS = (
     "browser_form_posts",
     "item_extrinsics",
     "cart_field",
+    "orders_without_shared_secret",
 )
 REQUIRED = {
     "credentials": "the From credentials of this buyer, e.g. "
     "credentials: [{domain: NetworkID, identity: AN01000012345}]",
-    "browser_form_posts": "where carts may go back to, e.g. "
-    "browser_form_posts: [https://s1.ariba.example/Buyer/punchout]",
 }
 CREDENTIAL_KEYS = ("domain", "identity")
 #: The fields a setup request fills without an ``extrinsic``: from ``Contact role="endUser"``,
@@ -71,8 +73,12 @@ def read(parts: FileParts) -> SectionReading:
         "ACME_CXML_SECRET",
         parts.environ,
     )
-    browser_form_posts = read_return_urls(
-        check, entries["browser_form_posts"], "cxml.browser_form_posts", "BrowserFormPost URL"
+    browser_form_posts = (
+        read_return_urls(
+            check, entries["browser_form_posts"], "cxml.browser_form_posts", "BrowserFormPost URL"
+        )
+        if "browser_form_posts" in entries
+        else ()
     )
     item_extrinsics = _read_item_extrinsics(
         check, entries.get("item_extrinsics", {}), field_names(parts.top.get("fields"))
@@ -80,8 +86,11 @@ def read(parts: FileParts) -> SectionReading:
     cart_field = check.choice(
         entries.get("cart_field", CART_FIELDS[0]), "cxml.cart_field", CART_FIELDS
     )
+    orders_without_secret = check.boolean(
+        entries.get("orders_without_shared_secret", False), "cxml.orders_without_shared_secret"
+    )
     _check_every_required_field_is_filled(check, parts.fields, extrinsics)
-    if secret is None or not credentials or not browser_form_posts or cart_field is None:
+    if secret is None or not credentials or cart_field is None or orders_without_secret is None:
         return SectionReading(None)
     settings = CxmlSettings(
         credentials=credentials,
@@ -90,6 +99,7 @@ def read(parts: FileParts) -> SectionReading:
         extrinsics=extrinsics,
         item_extrinsics=item_extrinsics,
         cart_field=cart_field,
+        orders_without_shared_secret=orders_without_secret,
     )
     return SectionReading(settings)
 

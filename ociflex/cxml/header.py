@@ -79,9 +79,11 @@ def _secret(credential: etree._Element) -> str | None:
     return None if secret is None else text_of(secret)
 
 
-def authenticate(header: Header, settings: CxmlSettings) -> None:
+def authenticate(header: Header, settings: CxmlSettings, secret_required: bool = True) -> None:
     """Refuse (401) a request whose From names no credential of this customer, or whose
-    SharedSecret (the Sender's, or the From's) is not the one agreed.
+    SharedSecret (the Sender's, or the From's) is not the one agreed; without
+    ``secret_required``, a request that sends no SharedSecret at all is believed on its From
+    alone (an order from a network that authenticated the buyer itself).
 
     Secrets are compared in constant time, the same ones whatever the From says, so that the
     time taken tells nothing. Only the first secret of the Sender and the first of the From are
@@ -94,6 +96,8 @@ def authenticate(header: Header, settings: CxmlSettings) -> None:
         sent = ", ".join(f"{c.domain}:{c.identity}" for c in header.from_)[:200]
         raise CxmlRefusal(401, NOT_RECOGNISED, reason=f"unknown From credential {sent}")
     if not any(secrets):
+        if not secret_required:
+            return
         raise CxmlRefusal(401, NOT_RECOGNISED, reason="no SharedSecret in Sender or From")
     if not any(matches):
         raise CxmlRefusal(401, NOT_RECOGNISED, reason="the SharedSecret is not correct")

@@ -129,6 +129,15 @@ def _buyer_cookie(setup: etree._Element) -> str:
 
 
 def _browser_form_post(customer: Customer, setup: etree._Element) -> str:
+    if not cxml_settings(customer).browser_form_posts:
+        raise CxmlRefusal(
+            403,
+            N_(
+                "Your organisation sends FlexFleet its purchase orders by cXML, but punches out "
+                "another way: Euromobil has registered no BrowserFormPost URL for a cXML "
+                "punch-out. Ask Euromobil to register yours."
+            ),
+        )
     url = text_of(path(setup, "BrowserFormPost", "URL"))
     if not url:
         raise CxmlRefusal(

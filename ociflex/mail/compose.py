@@ -11,9 +11,10 @@ name cannot add lines, let alone headers.
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -22,7 +23,7 @@ from flask_babel import force_locale, format_currency, format_date, format_time,
 from ociflex.customers.model import LANGUAGES, Customer
 from ociflex.i18n import DEFAULT_LANGUAGE
 from ociflex.mail import ics
-from ociflex.models import RentalRequest
+from ociflex.models import PurchaseOrder, RentalRequest
 from ociflex.text import N_
 
 #: Where pickup times are shown: Euromobil's branches are in the Netherlands.
@@ -31,12 +32,14 @@ LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 OPERATIONS_LANGUAGE = "nl"
 #: The request's page in the operations inbox, below ``OCIFLEX_PUBLIC_URL``.
 OPS_REQUEST_PATH = "/ops/requests/{id}"
+#: A purchase order's page in the operations inbox, below ``OCIFLEX_PUBLIC_URL``.
+OPS_ORDER_PATH = "/ops/orders/{id}"
 #: A calendar entry without a known return time lasts this long.
 PICKUP_SLOT = timedelta(hours=1)
 SUBJECT_MAX = 255
 UID_DOMAIN = "flexfleet.euromobil"
 
-KINDS = ("confirmation", "rejection", "cancellation", "new_request")
+KINDS = ("confirmation", "rejection", "cancellation", "new_request", "order_notice")
 
 _SPACES = re.compile(r"\s+")
 
@@ -116,6 +119,7 @@ def _facts(request: RentalRequest, customer: Customer | None) -> dict[str, Any]:
         "pickup_location": one_line(request.pickup_location or request.location) or None,
         "pickup_time": _moment(request.pickup_at),
         "return_time": _moment(request.return_at),
+        "purchase_order": one_line(request.erp_po_number) or None,
         "reason": paragraph(request.reason),
         "remarks": paragraph(request.remarks),
         "contact_phone": config["OCIFLEX_CONTACT_PHONE"],
@@ -275,3 +279,51 @@ def new_request_notification(
             **facts,
         )
     return Composed("new_request", recipient, subject, text, html)
+
+
+class OrderFinding(Protocol):
+    """Something operations must resolve about an order (an
+    :class:`ociflex.orders.findings.Finding`)."""
+
+    line_number: int | None
+    reference: str
+
+    def text(self, gettext: Callable[[str], str]) -> str: ...
+
+
+def order_notice(
+    recipient: str,
+    customer: Customer | None,
+    order: PurchaseOrder,
+    findings: Sequence[OrderFinding],
+) -> Composed:
+    """To operations (in Dutch): a purchase order arrived that leaves something to resolve."""
+    with force_locale(OPERATIONS_LANGUAGE):
+        customer_name = one_line(customer.name if customer else order.customer_id)
+        subject = _subject(
+            gettext(
+                "Purchase order %(order)s of %(customer)s: please check",
+                order=order.order_id,
+                customer=customer_name,
+            )
+        )
+        items = [
+            (
+                gettext("Line %(number)s", number=f.line_number) if f.line_number else None,
+                one_line(f.reference) or None,
+                f.text(gettext),
+            )
+            for f in findings
+        ]
+        base = current_app.config.get("OCIFLEX_PUBLIC_URL")
+        text, html = _render(
+            "order_notice",
+            OPERATIONS_LANGUAGE,
+            subject,
+            order=one_line(order.order_id),
+            customer_name=customer_name,
+            sender=one_line(order.sender),
+            items=items,
+            url=base + OPS_ORDER_PATH.format(id=order.id) if base else None,
+        )
+    return Composed("order_notice", recipient, subject, text, html)

@@ -2,6 +2,13 @@
 
 from ociflex.models.base import Base, UtcDateTime, utcnow
 from ociflex.models.operators import LoginAttempt, Operator, OperatorSession
+from ociflex.models.orders import (
+    ORDER_HANDLINGS,
+    ORDER_STATES,
+    ORDER_TYPES,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 from ociflex.models.outbox import OUTBOX_STATUSES, OutboxMessage
 from ociflex.models.requests import (
     STATUSES,
@@ -16,6 +23,9 @@ from ociflex.models.start_pages import StartPage
 from ociflex.models.transfers import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer
 
 __all__ = [
+    "ORDER_HANDLINGS",
+    "ORDER_STATES",
+    "ORDER_TYPES",
     "OUTBOX_STATUSES",
     "STATUSES",
     "TRANSFER_KINDS",
@@ -25,6 +35,8 @@ __all__ = [
     "Operator",
     "OperatorSession",
     "OutboxMessage",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "RentalRequest",
     "RequestEvent",
     "StartPage",

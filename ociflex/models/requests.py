@@ -119,8 +119,9 @@ class RentalRequest(Base):
     return_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     pickup_location: Mapped[str | None] = mapped_column(String(255))
     ops_notes: Mapped[str] = mapped_column(Text, default="")
-    #: The purchase-order number the customer's ERP issued, once operations know it.
-    erp_po_number: Mapped[str | None] = mapped_column(String(35))
+    #: The purchase-order number the customer's ERP issued: from its order (ociflex.orders),
+    #: or typed in by operations.
+    erp_po_number: Mapped[str | None] = mapped_column(String(100))
     #: Why the request was rejected or cancelled (shown to the requester).
     reason: Mapped[str] = mapped_column(Text, default="")
 

@@ -11,11 +11,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ociflex.models.base import Base, UtcDateTime, utcnow
 
 #: callup: an OCI call-up; function: an OCI FUNCTION call (DETAIL, VALIDATE, ...);
-#: setup: a cXML PunchOutSetupRequest; profile: a cXML ProfileRequest; request: any other cXML
+#: setup: a cXML PunchOutSetupRequest; profile: a cXML ProfileRequest; order: a cXML
+#: OrderRequest (a purchase order); request: any other cXML
 #: document posted to ociflex (unreadable, or of a kind ociflex does not take);
 #: start: a cXML StartPage opened by the employee's browser;
 #: booking: a booking form that was refused; basket: a cart posted back to the buyer's system.
-TRANSFER_KINDS = ("callup", "function", "setup", "profile", "request", "start", "booking", "basket")
+TRANSFER_KINDS = (
+    "callup",
+    "function",
+    "setup",
+    "profile",
+    "order",
+    "request",
+    "start",
+    "booking",
+    "basket",
+)
 #: accepted / rejected: a document from the buyer's system or a booking; sent: a cart for a new
 #: or changed request, or an unchanged one; resent: the same cart again, for a double submit.
 TRANSFER_OUTCOMES = ("accepted", "rejected", "sent", "resent")
@@ -48,7 +59,8 @@ class Transfer(Base):
     outcome: Mapped[str] = mapped_column(String(10))
     #: The HTTP status of ociflex's answer.
     status: Mapped[int] = mapped_column(Integer)
-    #: Why it was rejected (the English text of the error), or what a FUNCTION call answered.
+    #: Why it was rejected (the English text of the error), what a FUNCTION call answered, or
+    #: what became of an order.
     reason: Mapped[str] = mapped_column(Text, default="")
     method: Mapped[str] = mapped_column(String(10))
     #: The punch-out session: links a call-up to its basket.

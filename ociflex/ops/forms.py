@@ -25,14 +25,14 @@ from ociflex.ops.workflow import available_actions
 #: Lengths of the columns the forms fill (see ociflex.models.requests).
 TEXT_MAX_LENGTH = 255
 PLATE_MAX_LENGTH = 20
-PO_NUMBER_MAX_LENGTH = 35
+PO_NUMBER_MAX_LENGTH = 100
 REASON_MIN_LENGTH = 3
 REASON_MAX_LENGTH = 1000
 OPS_NOTES_MAX_LENGTH = 2000
 #: What a licence plate may look like once normalised: Dutch plates ("AB-123-C") and foreign
 #: ones alike, so no country's pattern.
 PLATE_PATTERN = re.compile(r"[A-Z0-9-]{1,20}")
-PO_NUMBER_PATTERN = re.compile(r"[A-Za-z0-9/_.-]{1,35}")
+PO_NUMBER_PATTERN = re.compile(rf"[A-Za-z0-9/_.-]{{1,{PO_NUMBER_MAX_LENGTH}}}")
 #: Proposed when operations have not planned the times yet.
 DEFAULT_PICKUP_TIME = time(9, 0)
 DEFAULT_RETURN_TIME = time(17, 0)

@@ -26,6 +26,7 @@ KIND_LABELS = {
     "rejection": N_("Rejection"),
     "cancellation": N_("Cancellation"),
     "new_request": N_("New request (to operations)"),
+    "order_notice": N_("Purchase order to check (to operations)"),
 }
 
 

@@ -43,6 +43,7 @@ KIND_LABELS = {
     "function": N_("FUNCTION call"),
     "setup": N_("Setup request"),
     "profile": N_("Profile request"),
+    "order": N_("Purchase order"),
     "request": N_("cXML document"),
     "start": N_("StartPage opened"),
     "booking": N_("Booking"),

@@ -7,19 +7,22 @@ request                  answer
 =======================  ====================================================================
 PunchOutSetupRequest     200 and the StartPage URL of a new punch-out session
                          (create, or edit / inspect of an earlier booking of this customer)
+OrderRequest             200 once the purchase order is stored and matched to its requests
+                         (:mod:`ociflex.orders.intake`); 200 again for the same payloadID
 ProfileRequest           200 and the transactions ociflex takes, with their URL
 anything else            450 (not implemented), or 400 for a document that is no request
 =======================  ====================================================================
 
 A refusal is a cXML Status with a 4xx code and a text for the buyer's administrator (401 for
 credentials, 406 for XML that does not parse, 412 for an edit of nothing ...), or a 5xx while
-ociflex cannot store the session (the buyer may try again). Nothing is stored for a refusal but
-its transfer-log entry; every document in and out is logged, without its secrets.
+ociflex cannot store the session or the order (the buyer sends it again). Nothing is stored
+for a refusal but its transfer-log entry; every document in and out is logged, without its
+secrets.
 """
 
 from dataclasses import dataclass
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask_babel import gettext
 from lxml import etree
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,6 +34,7 @@ from ociflex.customers.registry import customers
 from ociflex.cxml.config import CXML, cxml_settings
 from ociflex.cxml.documents import MAX_BYTES, parse, request_name, too_large
 from ociflex.cxml.header import Header, authenticate, read_header
+from ociflex.cxml.order_request import read_order_request
 from ociflex.cxml.redact import text_without_secrets, without_secrets
 from ociflex.cxml.responses import Envelope, profile_response, setup_response, status_response
 from ociflex.cxml.setup import (
@@ -41,6 +45,7 @@ from ociflex.cxml.setup import (
 from ociflex.cxml.status import CxmlRefusal
 from ociflex.db import error_summary, get_session, write_transaction
 from ociflex.models import RentalRequest, StartPage, parse_reference
+from ociflex.orders.intake import take_order
 from ociflex.punchout.common import (
     BROKEN_CUSTOMER,
     UNKNOWN_CUSTOMER,
@@ -55,9 +60,9 @@ from ociflex.return_urls import origin_of
 from ociflex.text import N_
 
 #: What the transfer log calls each request ociflex takes; anything else is a ``request``.
-KINDS = {"PunchOutSetupRequest": "setup", "ProfileRequest": "profile"}
+KINDS = {"PunchOutSetupRequest": "setup", "ProfileRequest": "profile", "OrderRequest": "order"}
 #: The requests ociflex takes, as a ProfileResponse lists them.
-TRANSACTIONS = ("PunchOutSetupRequest",)
+TRANSACTIONS = ("PunchOutSetupRequest", "OrderRequest")
 
 
 @dataclass
@@ -70,6 +75,9 @@ class Exchange:
     document: str | None = None
     punchout_id: str | None = None
     return_url: str | None = None
+    #: What became of an accepted order, in English.
+    outcome: str = ""
+    request_id: int | None = None
 
 
 @cxml_bp.post("/<customer_id>")
@@ -99,9 +107,13 @@ def _answer(exchange: Exchange, customer: Customer | None) -> Response:
     if not name:
         raise CxmlRefusal(400, N_("The document carries no Request: send a cXML request."))
     header = read_header(root)
-    authenticate(header, cxml_settings(customer))
+    settings = cxml_settings(customer)
+    secret_required = name != "OrderRequest" or not settings.orders_without_shared_secret
+    authenticate(header, settings, secret_required)
     if name == "PunchOutSetupRequest":
         return _setup(exchange, customer, root, header)
+    if name == "OrderRequest":
+        return _order(exchange, customer, root, header)
     if name == "ProfileRequest":
         return _profile(exchange, customer)
     raise CxmlRefusal(
@@ -212,6 +224,44 @@ def _store_start_page(customer: Customer, session: PunchoutSession) -> None:
         ) from None
 
 
+def _order(
+    exchange: Exchange, customer: Customer, root: etree._Element, header: Header
+) -> Response:
+    """Store and match an order; the 200 only once it is committed, a 500 (the buyer sends it
+    again) when it cannot be."""
+    received = read_order_request(root, header)
+    try:
+        intake = take_order(
+            get_session(), customer, received, current_app.config["OCIFLEX_OPS_EMAIL"]
+        )
+    except SQLAlchemyError as error:
+        log.error(
+            "cXML order not stored: customer=%s order=%s error=%s",
+            customer.id,
+            received.order_id[:40],
+            error_summary(error),
+        )
+        raise CxmlRefusal(
+            500,
+            N_(
+                "FlexFleet could not store the order at the moment, so it was not taken. "
+                "Please send the same document again shortly."
+            ),
+            reason=f"order {received.order_id[:40]} not stored: {error_summary(error)}",
+        ) from None
+    exchange.outcome = intake.summary()
+    if len(intake.matched) == 1:
+        exchange.request_id = parse_reference(intake.matched[0])
+    log.info(
+        "cXML order accepted: customer=%s order=%s type=%s %s",
+        customer.id,
+        received.order_id[:40],
+        received.order_type,
+        exchange.outcome,
+    )
+    return _accepted(exchange, status_response(_envelope(), 200))
+
+
 def _profile(exchange: Exchange, customer: Customer) -> Response:
     url = external_url("cxml.endpoint", customer_id=customer.id)
     answer = profile_response(_envelope(), dict.fromkeys(TRANSACTIONS, url))
@@ -223,7 +273,7 @@ def _envelope() -> Envelope:
 
 
 def _accepted(exchange: Exchange, answer: bytes) -> Response:
-    _record(exchange, "accepted", 200, answer, reason="")
+    _record(exchange, "accepted", 200, answer, reason=exchange.outcome)
     return _cxml(answer, 200)
 
 
@@ -250,6 +300,7 @@ def _record(exchange: Exchange, outcome: str, code: int, answer: bytes, reason: 
         CXML,
         reason=reason,
         punchout_id=exchange.punchout_id,
+        request_id=exchange.request_id,
         return_origin=origin_of(exchange.return_url) if exchange.return_url else None,
         document=exchange.document,
         answer=answer.decode("utf-8"),

@@ -1,8 +1,9 @@
 """cXML documents as the tests' buyers send them, and what tests read out of ociflex's answers.
 
-:func:`setup_request` writes a PunchOutSetupRequest the way a real buyer's system does, every
-part changeable: a test says what differs from a correct request of the test customer
-``globex`` (tests/customers_cxml/globex.yaml) and nothing else.
+:func:`setup_request` writes a PunchOutSetupRequest and :func:`order_request` an OrderRequest
+the way a real buyer's system does, every part changeable: a test says what differs from a
+correct document of the test customer ``globex`` (tests/customers_cxml/globex.yaml) and
+nothing else.
 """
 
 import base64
@@ -10,6 +11,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -118,6 +120,94 @@ def setup_request(setup: Setup | None = None) -> bytes:
         etree.SubElement(item_id, "SupplierPartAuxiliaryID").text = reference
     body = etree.tostring(root, encoding="UTF-8", doctype=DOCTYPE)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
+
+
+@dataclass
+class Line:
+    """An ItemOut of an order: the booking ``reference`` for ``quantity`` days."""
+
+    reference: str | None
+    quantity: str = "3"
+    vehicle: str = "SEDAN"
+    unit_price: str | None = "64.00"
+    currency: str = "USD"
+    line_number: str | None = None
+
+
+@dataclass
+class Order:
+    """An OrderRequest, correct for ``globex`` unless changed: what a buyer's ERP sends once
+    the customer approved a cart."""
+
+    lines: Sequence[Line] = ()
+    order_id: str | None = "4500012345"
+    #: new, update, delete (None: no type attribute, which means new).
+    order_type: str | None = "new"
+    #: The payloadID of the order an update or delete changes.
+    changes: str | None = None
+    payload_id: str = "1701234599999.5150@erp.globex.example"
+    from_credentials: Sequence[tuple[str, str]] = (GLOBEX_FROM,)
+    sender: tuple[str, str] = GLOBEX_FROM
+    shared_secret: str | None = GLOBEX_SECRET
+    total: str | None = None
+    currency: str = "USD"
+
+
+def order_request(order: Order) -> bytes:
+    """The document of ``order`` as bytes, with declaration and DOCTYPE."""
+    root = etree.Element("cXML", payloadID=order.payload_id, timestamp="2026-12-02T11:00:00+01:00")
+    root.set(XML_LANG, "en-US")
+    header = etree.SubElement(root, "Header")
+    sender_from = etree.SubElement(header, "From")
+    for domain, identity in order.from_credentials:
+        _credential(sender_from, domain, identity)
+    _credential(etree.SubElement(header, "To"), "DUNS", "987654321")
+    sender = etree.SubElement(header, "Sender")
+    _credential(sender, *order.sender, order.shared_secret)
+    etree.SubElement(sender, "UserAgent").text = "Globex ERP 9.1"
+    request = etree.SubElement(root, "Request", deploymentMode="production")
+    body = etree.SubElement(request, "OrderRequest")
+    head = etree.SubElement(body, "OrderRequestHeader", orderDate="2026-12-02T10:59:00+01:00")
+    if order.order_id is not None:
+        head.set("orderID", order.order_id)
+    if order.order_type is not None:
+        head.set("type", order.order_type)
+    total = order.total
+    if total is None:
+        total = str(
+            sum(
+                (Decimal(line.quantity) * Decimal(line.unit_price or 0) for line in order.lines),
+                Decimal(0),
+            )
+        )
+    money = etree.SubElement(etree.SubElement(head, "Total"), "Money", currency=order.currency)
+    money.text = total
+    etree.SubElement(head, "Comments").text = "Approved by the cost-centre manager"
+    if order.changes is not None:
+        etree.SubElement(head, "DocumentReference", payloadID=order.changes)
+    for number, line in enumerate(order.lines, start=1):
+        _item_out(body, line, number)
+    document = etree.tostring(root, encoding="UTF-8", doctype=DOCTYPE)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + document
+
+
+def _item_out(body: etree._Element, line: Line, number: int) -> None:
+    item = etree.SubElement(
+        body, "ItemOut", quantity=line.quantity, lineNumber=line.line_number or str(number)
+    )
+    item_id = etree.SubElement(item, "ItemID")
+    etree.SubElement(item_id, "SupplierPartID").text = line.vehicle
+    if line.reference is not None:
+        etree.SubElement(item_id, "SupplierPartAuxiliaryID").text = line.reference
+    detail = etree.SubElement(item, "ItemDetail")
+    if line.unit_price is not None:
+        price = etree.SubElement(etree.SubElement(detail, "UnitPrice"), "Money")
+        price.set("currency", line.currency)
+        price.text = line.unit_price
+    description = etree.SubElement(detail, "Description")
+    description.set(XML_LANG, "en")
+    description.text = f"Rental {line.reference}"
+    etree.SubElement(detail, "UnitOfMeasure").text = "DAY"
 
 
 def _browser_form_post(setup: Setup) -> etree._Element | None:
