@@ -184,6 +184,26 @@ def test_item_extrinsics_may_be_fixed_or_use_fields_and_built_in_placeholders(
     }
 
 
+def test_an_oci_customer_may_send_its_orders_by_cxml_without_browser_form_posts(
+    tmp_path: Path,
+) -> None:
+    without = CXML_SECTION.replace(
+        "  browser_form_posts:\n    - https://s1.ariba.example/Buyer/punchout\n", ""
+    )
+    customer = load(tmp_path, BASE + OCI_SECTION + without)
+
+    assert customer.speaks(OCI)
+    settings = cxml_settings(customer)
+    assert settings.browser_form_posts == ()
+    assert not settings.orders_without_shared_secret
+
+
+def test_orders_may_be_let_in_without_a_shared_secret(tmp_path: Path) -> None:
+    customer = load(tmp_path, CXML_ONLY + "  orders_without_shared_secret: true\n")
+
+    assert cxml_settings(customer).orders_without_shared_secret
+
+
 def test_the_cart_may_travel_in_cxml_urlencoded(tmp_path: Path) -> None:
     customer = load(tmp_path, CXML_ONLY + "  cart_field: cxml-urlencoded\n")
 
@@ -272,12 +292,11 @@ MISTAKES = {
         "cxml.shared_secret_hash",
         "not a werkzeug password hash (those start with scrypt: or pbkdf2:); " + HASH_HOWTO,
     ),
-    "browser_form_posts missing": (
-        changed("  browser_form_posts:\n    - https://s1.ariba.example/Buyer/punchout\n", ""),
-        "cxml:",
-        "cxml.browser_form_posts",
-        "required key is missing: where carts may go back to, e.g. browser_form_posts: "
-        "[https://s1.ariba.example/Buyer/punchout]",
+    "orders_without_shared_secret not a yes or no": (
+        CXML_ONLY + "  orders_without_shared_secret: sometimes\n",
+        "orders_without_shared_secret",
+        "cxml.orders_without_shared_secret",
+        "expected true or false",
     ),
     "browser_form_posts empty": (
         changed(

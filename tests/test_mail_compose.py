@@ -165,6 +165,18 @@ def test_an_english_confirmation_has_the_facts_in_english(mail_app: Flask) -> No
         assert dutch_word not in mail.text
 
 
+def test_the_confirmation_names_the_purchase_order_once_it_is_known(mail_app: Flask) -> None:
+    ordered = store_request(mail_app, **english(status="confirmed", erp_po_number="4500012345"))
+    unordered = store_request(mail_app, **english(status="confirmed"))
+
+    mail = composed(mail_app, compose.confirmation, ordered)
+    without = composed(mail_app, compose.confirmation, unordered)
+
+    assert "Your purchase order: 4500012345" in mail.text
+    assert re.search(r"Your purchase order</th><td[^>]*>4500012345</td>", mail.html)
+    assert "purchase order" not in without.text
+
+
 def test_pickup_times_are_shown_in_dutch_summer_time(mail_app: Flask) -> None:
     row = store_request(
         mail_app,

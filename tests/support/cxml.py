@@ -172,16 +172,8 @@ def order_request(order: Order) -> bytes:
         head.set("orderID", order.order_id)
     if order.order_type is not None:
         head.set("type", order.order_type)
-    total = order.total
-    if total is None:
-        total = str(
-            sum(
-                (Decimal(line.quantity) * Decimal(line.unit_price or 0) for line in order.lines),
-                Decimal(0),
-            )
-        )
     money = etree.SubElement(etree.SubElement(head, "Total"), "Money", currency=order.currency)
-    money.text = total
+    money.text = order.total if order.total is not None else _total(order.lines)
     etree.SubElement(head, "Comments").text = "Approved by the cost-centre manager"
     if order.changes is not None:
         etree.SubElement(head, "DocumentReference", payloadID=order.changes)
@@ -189,6 +181,15 @@ def order_request(order: Order) -> bytes:
         _item_out(body, line, number)
     document = etree.tostring(root, encoding="UTF-8", doctype=DOCTYPE)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + document
+
+
+def _total(lines: Sequence[Line]) -> str:
+    """The lines' days times their prices; 0.00 when a line's figures are no numbers."""
+    try:
+        amounts = [Decimal(line.quantity) * Decimal(line.unit_price or 0) for line in lines]
+    except ArithmeticError:
+        return "0.00"
+    return format(sum(amounts, Decimal(0)), ".2f")
 
 
 def _item_out(body: etree._Element, line: Line, number: int) -> None:
