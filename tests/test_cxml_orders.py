@@ -187,21 +187,6 @@ def test_an_order_for_an_oci_booking_is_matched_by_its_ext_quote_id(
     assert notices_of(order_app) == []
 
 
-def test_a_profile_request_lists_the_order_request_at_the_same_address(buyer: Buyer) -> None:
-    document = order_request(Order([Line("FF-000001")]))
-    profile = document.replace(b"<OrderRequest>", b"<ProfileRequest/><X>").replace(
-        b"</OrderRequest>", b"</X>"
-    )
-    answer = buyer.post(profile)
-
-    transactions = {
-        t.get("requestName"): t.findtext("URL")
-        for t in answer.root.findall("Response/ProfileResponse/Transaction")
-    }
-    assert transactions["OrderRequest"] == transactions["PunchOutSetupRequest"]
-    assert transactions["OrderRequest"].endswith("/cxml/globex")
-
-
 # --- Sent again ------------------------------------------------------------------------------
 
 

@@ -177,7 +177,9 @@ def test_the_shared_secret_in_the_from_credential_is_accepted(buyer: Buyer) -> N
     assert buyer.set_up(Setup(shared_secret=None, from_secret=GLOBEX_SECRET)).code == 200
 
 
-def test_a_profile_request_lists_the_setup_request_and_its_url(buyer: Buyer) -> None:
+def test_a_profile_request_lists_the_setup_and_order_requests_and_their_url(
+    buyer: Buyer,
+) -> None:
     document = setup_request().replace(
         re.search(rb"<PunchOutSetupRequest.*</PunchOutSetupRequest>", setup_request(), re.S)[0],
         b"<ProfileRequest/>",
@@ -186,9 +188,9 @@ def test_a_profile_request_lists_the_setup_request_and_its_url(buyer: Buyer) -> 
 
     assert answer.code == 200
     assert dtd_problems(answer.root) == []
-    [transaction] = answer.root.findall("Response/ProfileResponse/Transaction")
-    assert transaction.get("requestName") == "PunchOutSetupRequest"
-    assert urlsplit(transaction.findtext("URL")).path == "/cxml/globex"
+    transactions = answer.root.findall("Response/ProfileResponse/Transaction")
+    assert [t.get("requestName") for t in transactions] == ["PunchOutSetupRequest", "OrderRequest"]
+    assert {urlsplit(t.findtext("URL")).path for t in transactions} == {"/cxml/globex"}
 
 
 # --- Refusals: a Status code the buyer acts on, and nothing stored -----------------------------
@@ -313,10 +315,10 @@ def test_the_log_says_which_credential_failed_but_the_buyer_is_not_told(
             id="no-request",
         ),
         pytest.param(
-            setup_request().replace(b"PunchOutSetupRequest", b"OrderRequest"),
+            setup_request().replace(b"PunchOutSetupRequest", b"InvoiceDetailRequest"),
             450,
-            "does not take OrderRequest here",
-            id="order-request",
+            "does not take InvoiceDetailRequest here",
+            id="invoice-request",
         ),
         pytest.param(b"<cXML>" + b" " * (1024 * 1024) + b"</cXML>", 413, "larger than", id="big"),
     ],
