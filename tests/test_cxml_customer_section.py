@@ -81,7 +81,7 @@ def test_a_customer_with_neither_protocol_is_told_how_to_add_one(tmp_path: Path)
     assert (problem.line, problem.path) == (None, "")
     assert problem.message == (
         "the customer punches out with no protocol: add login and hook_urls (SAP OCI) "
-        "or cxml (cXML)"
+        "or cxml with browser_form_posts (cXML)"
     )
 
 
@@ -196,6 +196,32 @@ def test_an_oci_customer_may_send_its_orders_by_cxml_without_browser_form_posts(
     settings = cxml_settings(customer)
     assert settings.browser_form_posts == ()
     assert not settings.orders_without_shared_secret
+
+
+def test_an_oci_customer_s_required_fields_need_no_extrinsic_to_send_orders(
+    tmp_path: Path,
+) -> None:
+    without = CXML_SECTION.replace(
+        "  browser_form_posts:\n    - https://s1.ariba.example/Buyer/punchout\n", ""
+    )
+    fields = "fields:\n  cost_centre: {param: KOSTENPLAATS, required: true}\n"
+
+    customer = load(tmp_path, BASE + OCI_SECTION + without + fields)
+
+    assert customer.fields["cost_centre"].required
+
+
+def test_a_customer_that_only_sends_orders_cannot_punch_out_and_is_told_so(
+    tmp_path: Path,
+) -> None:
+    without = CXML_SECTION.replace(
+        "  browser_form_posts:\n    - https://s1.ariba.example/Buyer/punchout\n", ""
+    )
+
+    problem = only_problem(tmp_path, BASE + without)
+
+    assert problem.message.startswith("no protocol of the customer takes a cart back: add ")
+    assert "cxml with browser_form_posts" in problem.message
 
 
 def test_orders_may_be_let_in_without_a_shared_secret(tmp_path: Path) -> None:

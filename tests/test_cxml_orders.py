@@ -35,6 +35,7 @@ from tests.support.cxml import (
     Buyer,
     Line,
     Order,
+    Setup,
     order_request,
     page_token,
 )
@@ -529,23 +530,38 @@ def test_an_order_sent_while_the_database_is_gone_is_a_5xx_and_stored_once_when_
     assert request_of(linked_order_app, reference).erp_po_number == "4500012345"
 
 
-def test_a_customer_that_sends_only_orders_by_cxml_is_told_it_cannot_punch_out_by_it(
+def test_an_oci_customer_that_sends_only_orders_by_cxml_cannot_punch_out_by_it(
     tmp_path: Path, database_url: str, customers_dir: Path
 ) -> None:
-    text = (CXML_CUSTOMERS / "globex.yaml").read_text(encoding="utf-8")
-    orders_only = text.replace(
-        "  browser_form_posts:\n    - https://buyer.globex.example/punchout/return\n", ""
-    )
-    assert orders_only != text
-    (customers_dir / "globex.yaml").write_text(orders_only, encoding="utf-8")
+    file = customers_dir / "demo.yaml"
+    text = file.read_text(encoding="utf-8")
+    orders_only = re.sub(r"  browser_form_posts:.*\n(    - .*\n)+", "", text)
+    assert "browser_form_posts" not in orders_only
+    file.write_text(orders_only, encoding="utf-8")
     app = create_app(make_environ(tmp_path, database_url, customers_dir))
-    buyer = Buyer(app.test_client(use_cookies=False))
+    demo = Buyer(app.test_client(use_cookies=False), "demo")
+    order = Order(
+        [Line("FF-000042", vehicle="VAN", currency="EUR")],
+        from_credentials=[DEMO_FROM],
+        sender=DEMO_FROM,
+        shared_secret=DEMO_PASSWORD,
+        currency="EUR",
+    )
     try:
-        setup = buyer.set_up()
-        order = send(buyer, Order([Line("FF-000042")]))
+        setup = demo.set_up(
+            Setup(
+                from_credentials=[DEMO_FROM],
+                sender=DEMO_FROM,
+                shared_secret=DEMO_PASSWORD,
+                browser_form_post="http://127.0.0.1:5000/dev/cxml/cart",
+                extrinsics=[("CostCenter", "4100")],
+                contact=("Jan Jansen", "jan.jansen@demo.example"),
+            )
+        )
+        ordered = demo.post(order_request(order))
     finally:
         app.extensions["ociflex.engine"].dispose()
 
     assert setup.code == 403
     assert "no BrowserFormPost URL" in setup.text
-    assert order.code == 200
+    assert ordered.code == 200, ordered.text

@@ -156,9 +156,13 @@ def _customer(
     readings = {section.name: section.read(parts) for section in sections}
     protocols = {name: r.settings for name, r in readings.items() if r.settings is not None}
     fields = _limited(fields, [reading.field_limits for reading in readings.values()])
+    ways = " or ".join(section.how_to_use for section in sections)
     if not any(section.marker in top for section in sections):
-        ways = " or ".join(section.how_to_use for section in sections)
         check.report("", f"the customer punches out with no protocol: add {ways}")
+    elif protocols and not any(settings.return_urls for settings in protocols.values()):
+        # A protocol may only take the customer's purchase orders (cXML without BrowserFormPost
+        # URLs): its employees could then never book.
+        check.report("", f"no protocol of the customer takes a cart back: add {ways}")
     if "frame_ancestors" in top:
         frame_ancestors = read_frame_ancestors(check, top["frame_ancestors"])
     else:

@@ -89,8 +89,16 @@ def read(parts: FileParts) -> SectionReading:
     orders_without_secret = check.boolean(
         entries.get("orders_without_shared_secret", False), "cxml.orders_without_shared_secret"
     )
-    _check_every_required_field_is_filled(check, parts.fields, extrinsics)
-    if secret is None or not credentials or cart_field is None or orders_without_secret is None:
+    if browser_form_posts:
+        # Only a section that punches out reads fields from setup requests.
+        _check_every_required_field_is_filled(check, parts.fields, extrinsics)
+    listed_none = "browser_form_posts" in entries and not browser_form_posts
+    if (
+        secret is None
+        or not credentials
+        or listed_none
+        or None in (cart_field, orders_without_secret)
+    ):
         return SectionReading(None)
     settings = CxmlSettings(
         credentials=credentials,
@@ -109,7 +117,7 @@ CXML_SECTION = ProtocolSection(
     keys=("cxml",),
     field_keys=("extrinsic",),
     marker="cxml",
-    how_to_use="cxml (cXML)",
+    how_to_use="cxml with browser_form_posts (cXML)",
     read=read,
 )
 

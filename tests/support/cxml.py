@@ -174,6 +174,10 @@ def order_request(order: Order) -> bytes:
         head.set("type", order.order_type)
     money = etree.SubElement(etree.SubElement(head, "Total"), "Money", currency=order.currency)
     money.text = order.total if order.total is not None else _total(order.lines)
+    address = etree.SubElement(etree.SubElement(head, "BillTo"), "Address", addressID="GLOBEX-HQ")
+    name = etree.SubElement(address, "Name")
+    name.set(XML_LANG, "en")
+    name.text = "Globex Corporation"
     etree.SubElement(head, "Comments").text = "Approved by the cost-centre manager"
     if order.changes is not None:
         etree.SubElement(head, "DocumentReference", payloadID=order.changes)
