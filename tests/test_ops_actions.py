@@ -690,9 +690,9 @@ def test_the_po_number_is_saved_in_any_status(
     ("number", "error"),
     [
         ("", REQUIRED),
-        ("4500 0123", "Gebruik hoogstens 35 letters, cijfers en de tekens / _ . -"),
-        ("4" * 36, "Gebruik hoogstens 35 letters, cijfers en de tekens / _ . -"),
-        ("PO;DROP", "Gebruik hoogstens 35 letters, cijfers en de tekens / _ . -"),
+        ("4500 0123", "Gebruik hoogstens 100 letters, cijfers en de tekens / _ . -"),
+        ("4" * 101, "Gebruik hoogstens 100 letters, cijfers en de tekens / _ . -"),
+        ("PO;DROP", "Gebruik hoogstens 100 letters, cijfers en de tekens / _ . -"),
     ],
 )
 def test_a_malformed_po_number_is_refused(

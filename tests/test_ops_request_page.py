@@ -17,6 +17,8 @@ from ociflex.db import begin_write, session_for
 from ociflex.history import record_event
 from ociflex.models import RentalRequest
 from tests.conftest import ACME_HOOK_URL, DEMO_HOOK_URL, DEMO_PASSWORD, csrf_token_in
+from tests.support.cxml import Buyer
+from tests.support.orders import demo_line, demo_order, ordered, shown
 from tests.test_ops_inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, Html, add_message, seed
 from tests.test_punchout import Page, acme_booking, book, call_up, demo_booking, stored
 
@@ -496,3 +498,58 @@ def test_a_change_by_the_requester_is_labelled_and_written_as_the_page_writes_it
         # A field of the customer's own, not the rejection reason of operations.
         "reason: – → own field",
     ]
+
+
+# --- Purchase orders ----------------------------------------------------------------------------
+
+
+def history_actions(page: Html) -> list[str]:
+    return [" ".join(row[2].split()) for row in page.tables["history"]]
+
+
+def test_the_page_shows_the_purchase_orders_and_what_they_leave_to_resolve(
+    app: Flask, client: FlaskClient, ops_client: FlaskClient
+) -> None:
+    """The demo customer's ERP orders a request (COMPACT, 3 days, 39.50 EUR) for 4 days,
+    corrects it, and withdraws it; the page follows each step."""
+    [request_id] = seed(app, {})
+    page = request_page(ops_client, request_id)
+    assert "po-received" not in page.elements
+    assert "no-orders" in page.elements
+    erp = Buyer(client, "demo")
+    reference = f"FF-{request_id:06d}"
+
+    first = ordered(erp, demo_order(demo_line(reference, quantity="4"), payload_id="p-1"))
+
+    page = request_page(ops_client, request_id)
+    assert page.text("po-received") == shown(app, "PO %(number)s received", number="4500012345")
+    [row] = cells(page, "orders")
+    assert row[:3] == ["4500012345", shown(app, "New order"), shown(app, "Current")]
+    assert "AN-DEMO-INKOOP" in row[4]
+    days = "Days: %(ordered)s ordered, %(requested)s requested."
+    assert row[5] == shown(app, days, ordered="4", requested="3")
+    assert f'<a href="/ops/orders/{first}">4500012345</a>' in page.source
+    assert history_actions(page)[-1] == shown(app, "Purchase order received")
+    changes = page.tables["history"][-1][4]
+    assert f"{shown(app, 'Purchase order')}: – → 4500012345" in " ".join(changes.split())
+
+    # The ERP corrects the days: the first order is replaced, and leaves nothing to resolve.
+    second = ordered(
+        erp, demo_order(demo_line(reference), order_type="update", payload_id="p-2", changes="p-1")
+    )
+    page = request_page(ops_client, request_id)
+    assert [(row[2], row[5]) for row in cells(page, "orders")] == [
+        (shown(app, "Replaced"), "–"),
+        (shown(app, "Current"), "–"),
+    ]
+    assert f'href="/ops/orders/{second}"' in page.source
+    assert history_actions(page)[-1] == shown(app, "Purchase order changed")
+
+    # It withdraws the order: the request awaits a purchase order again.
+    ordered(
+        erp, demo_order(demo_line(reference), order_type="delete", payload_id="p-3", changes="p-2")
+    )
+    page = request_page(ops_client, request_id)
+    assert "po-received" not in page.elements
+    assert len(cells(page, "orders")) == 3
+    assert history_actions(page)[-1] == shown(app, "Purchase order withdrawn")

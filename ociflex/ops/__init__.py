@@ -30,14 +30,16 @@ def init_app(app: Flask) -> None:
 
 
 # The route modules register their views on bp when imported: operators and login, the inbox,
-# a request's page, the failing e-mails, the workflow actions and the transfer log.
+# a request's page, the failing e-mails, the workflow actions, the transfer log and the
+# purchase orders.
 from ociflex.ops import (  # noqa: E402
     actions,
     auth,
     inbox,
+    orders,
     outbox_page,
     request_page,
     transfers,
 )
 
-__all__ = ["actions", "auth", "bp", "inbox", "outbox_page", "request_page", "transfers"]
+__all__ = ["actions", "auth", "bp", "inbox", "orders", "outbox_page", "request_page", "transfers"]

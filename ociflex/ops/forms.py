@@ -61,13 +61,13 @@ def local_parts(moment: datetime) -> tuple[date, time]:
     return local.date(), local.time().replace(second=0, microsecond=0, tzinfo=None)
 
 
-def _single_line(_form: FlaskForm, field: StringField) -> None:
+def single_line(_form: FlaskForm, field: StringField) -> None:
     field.data = (field.data or "").strip()
     if CONTROL_CHARACTERS.search(field.data):
         raise ValidationError(gettext("Use a single line of plain text."))
 
 
-def _text(_form: FlaskForm, field: TextAreaField) -> None:
+def multi_line_text(_form: FlaskForm, field: TextAreaField) -> None:
     field.data = (field.data or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if _CONTROL_IN_TEXT.search(field.data):
         raise ValidationError(gettext("The text contains control characters."))
@@ -104,7 +104,7 @@ def _required() -> InputRequired:
     return InputRequired(_REQUIRED)
 
 
-def _filled() -> DataRequired:
+def filled() -> DataRequired:
     """For texts, after stripping them: more than spaces must be entered."""
     return DataRequired(_REQUIRED)
 
@@ -137,7 +137,7 @@ class ScheduleForm(ActionForm):
 
     planned_vehicle = StringField(
         lazy_gettext("Vehicle (make and model)"),
-        validators=[_single_line, _filled(), _at_most(TEXT_MAX_LENGTH)],
+        validators=[single_line, filled(), _at_most(TEXT_MAX_LENGTH)],
     )
     licence_plate = StringField(
         lazy_gettext("Licence plate (optional)"),
@@ -154,11 +154,11 @@ class ScheduleForm(ActionForm):
     )
     pickup_location = StringField(
         lazy_gettext("Pickup location"),
-        validators=[_single_line, _filled(), _at_most(TEXT_MAX_LENGTH)],
+        validators=[single_line, filled(), _at_most(TEXT_MAX_LENGTH)],
     )
     ops_notes = TextAreaField(
         lazy_gettext("Notes for operations (optional, not sent to the requester)"),
-        validators=[_text, _at_most(OPS_NOTES_MAX_LENGTH)],
+        validators=[multi_line_text, _at_most(OPS_NOTES_MAX_LENGTH)],
     )
 
     #: Set by validation: the planned moments as aware UTC datetimes.
@@ -201,8 +201,8 @@ class _ReasonForm(ActionForm):
     reason = TextAreaField(
         lazy_gettext("Reason (sent to the requester)"),
         validators=[
-            _text,
-            _filled(),
+            multi_line_text,
+            filled(),
             Length(
                 min=REASON_MIN_LENGTH,
                 max=REASON_MAX_LENGTH,
@@ -227,7 +227,7 @@ class PoNumberForm(ActionForm):
 
     erp_po_number = StringField(
         lazy_gettext("Purchase-order number from the ERP"),
-        validators=[_stripped, _filled(), _po_number],
+        validators=[_stripped, filled(), _po_number],
         render_kw={"maxlength": PO_NUMBER_MAX_LENGTH},
     )
 

@@ -1,5 +1,6 @@
 """The operations inbox (``GET /ops/``): the requests newest first, 50 to a page, filtered by
-``status``, ``customer``, ``vehicle``, pickup day ``from``/``to`` and a search ``q``.
+``status``, ``customer``, ``vehicle``, pickup day ``from``/``to``, the ERP's purchase order
+``po`` and a search ``q``.
 
 What the filters and the search find, and how a page is fetched through the indexes, is
 :mod:`ociflex.ops.inbox_query`. An invalid filter (an unknown status, a date that is none) is
@@ -8,6 +9,7 @@ left out with a message on the page; the page itself always answers 200.
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,16 +20,19 @@ from ociflex.i18n import date_formatter
 from ociflex.models import STATUSES, StatusCount
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
-from ociflex.ops.inbox_filters import read_query
+from ociflex.ops.inbox_filters import PO_CHOICES, read_query
 from ociflex.ops.inbox_query import fetch_page, status_counts
 from ociflex.ops.labels import days_label, page_language, status_label
 from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
 from ociflex.ops.outbox_page import failing_count
 from ociflex.ops.request_page import protocol_name
+from ociflex.text import N_
 
 #: The protocols whose requests the list marks next to their reference; OCI, by which most
 #: requests come, goes unmarked.
 MARKED_PROTOCOLS = (CXML,)
+#: The choices of the ``po`` filter (:data:`ociflex.ops.inbox_filters.PO_CHOICES`).
+PO_LABELS = {"received": N_("PO received"), "awaiting": N_("Awaiting a PO")}
 #: Built once, as :data:`ociflex.ops.inbox_query._COUNTS` (for its cache key).
 _WITH_REQUESTS = select(StatusCount.customer_id).distinct()
 
@@ -68,6 +73,8 @@ def _customer_name(customer_id: str) -> str:
 @bp.get("/")
 @login_required
 def inbox() -> ResponseReturnValue:
+    """The requests newest first, filtered and paged (see the module doc), with the counts
+    per status."""
     session = get_session()
     query = read_query(request.args)
     filters = query.filters
@@ -87,6 +94,7 @@ def inbox() -> ResponseReturnValue:
         status_choices=[(status, status_labels[status]) for status in STATUSES],
         customer_choices=customer_choices,
         vehicle_choices=[(code, f"{code} · {name}") for code, name in vehicle_choices],
+        po_choices=[(choice, gettext(PO_LABELS[choice])) for choice in PO_CHOICES],
         # What each row shows of its status, customer and length: looked up once a page.
         status_labels=status_labels,
         customer_labels=Labels(_customer_name, customer_choices),

@@ -21,6 +21,8 @@ MAX_ID = 2**31 - 1
 SEARCH_MAX_LENGTH = 254
 CUSTOMER_MAX_LENGTH = 64
 VEHICLE_MAX_LENGTH = 40
+#: ``po``: requests with the purchase-order number of the customer's ERP, or without one yet.
+PO_CHOICES = ("received", "awaiting")
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURSOR = re.compile(r"[1-9][0-9]{0,9}")
@@ -36,6 +38,7 @@ class Filters:
     start_from: date | None = None
     start_to: date | None = None
     q: str = ""
+    po: str | None = None
 
     def args(self) -> dict[str, str]:
         """The filters as query parameters (for links that keep them)."""
@@ -46,13 +49,14 @@ class Filters:
             "from": self.start_from.isoformat() if self.start_from else "",
             "to": self.start_to.isoformat() if self.start_to else "",
             "q": self.q,
+            "po": self.po or "",
         }
         return {name: value for name, value in args.items() if value}
 
     @property
     def narrowing(self) -> bool:
         """Filters the status counts do not reflect (they count by customer and status only)."""
-        return bool(self.vehicle or self.start_from or self.start_to or self.q)
+        return bool(self.vehicle or self.start_from or self.start_to or self.q or self.po)
 
 
 @dataclass
@@ -93,7 +97,7 @@ def page_cursor(value: str) -> int | None:
 
 def read_query(args: Mapping[str, str]) -> InboxQuery:
     """The filters and the page of an inbox address; an invalid one is left out, with why."""
-    names = ("status", "customer", "vehicle", "from", "to", "q", "before", "after")
+    names = ("status", "customer", "vehicle", "from", "to", "q", "po", "before", "after")
     raw = {name: (args.get(name) or "").strip() for name in names}
     problems: dict[str, str] = {}
     status = raw["status"] or None
@@ -132,13 +136,19 @@ def read_query(args: Mapping[str, str]) -> InboxQuery:
             max=SEARCH_MAX_LENGTH,
         )
         q = ""
+    po = raw["po"] or None
+    if po is not None and po not in PO_CHOICES:
+        problems["po"] = gettext(
+            "There is no such choice; requests with and without a purchase order are shown."
+        )
+        po = None
     before = page_cursor(raw["before"]) if raw["before"] else None
     after = page_cursor(raw["after"]) if raw["after"] else None
     wrong_page = (raw["before"] and before is None) or (raw["after"] and after is None)
     if wrong_page or (before is not None and after is not None):
         problems["page"] = gettext("This page address is not valid; the newest requests are shown.")
         before = after = None
-    filters = Filters(status, customer, vehicle, start_from, start_to, q)
+    filters = Filters(status, customer, vehicle, start_from, start_to, q, po)
     # Shown in the form again: a control character as the replacement character.
     entered = {
         name: "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in value)

@@ -3,16 +3,18 @@ of an inbox address (read by :mod:`ociflex.ops.inbox_filters`). No request or te
 :mod:`ociflex.ops.inbox` serves them.
 
 The inbox lists requests newest first (``ORDER BY id DESC``), 50 to a page, filtered by
-``status``, ``customer``, ``vehicle``, pickup day ``from``/``to`` and a search ``q``. It pages
-by keyset, never by OFFSET: ``before=<id>`` shows the next (older) page, ``after=<id>`` the
-previous (newer) one, so a page costs the same on page 1 and page 20,000, and a request that
-arrives meanwhile does not shift the pages.
+``status``, ``customer``, ``vehicle``, pickup day ``from``/``to``, the ERP's purchase order
+``po`` (``received`` or ``awaiting``) and a search ``q``. It pages by keyset, never by OFFSET:
+``before=<id>`` shows the next (older) page, ``after=<id>`` the previous (newer) one, so a page
+costs the same on page 1 and page 20,000, and a request that arrives meanwhile does not shift
+the pages.
 
 Every list query is served by an index of ``rental_requests`` (see its ``__table_args__``);
 tests/test_ops_inbox.py proves it with EXPLAIN on SQLite and PostgreSQL, and on SQLite that a
-page costs as much with 20,000 more requests. Two choices keep the planners from walking the
+page costs as much with 20,000 more requests. Three choices keep the planners from walking the
 whole table: a search collects its matches through their indexes and sorts them
-(:func:`_sort_key`), and SQLite is told that a pickup range is selective (:func:`_selective`).
+(:func:`_sort_key`), SQLite is told that a pickup range is selective (:func:`_selective`), and
+how the requests with and without a purchase order are spread (:func:`_po_condition`).
 What the search ``q`` finds:
 
 - ``FF-000123`` (or ``ff-123``): that request;
@@ -118,20 +120,41 @@ def search_condition(q: str, dialect: str) -> ColumnElement[bool]:
     return or_(*found)
 
 
-def _selective(condition: ColumnElement[bool], dialect: str) -> ColumnElement[bool]:
-    """``condition``, marked as one that few requests meet, for SQLite's planner.
-
-    SQLite plans without statistics; for a pickup range it would rather walk the whole table
-    in id order (no sort) than read the few requests in the range from the pickup index and
-    sort them. ``likelihood()`` changes nothing but its estimate: the index is used. PostgreSQL
-    knows the table's statistics and chooses by itself. (A range of many months reads all of
-    them and sorts; the ranges operations use are days and weeks.)
-    """
+def _likely(condition: ColumnElement[bool], dialect: str, share: str) -> ColumnElement[bool]:
+    """``condition``, marked with the ``share`` of requests that meet it, for SQLite's planner,
+    which plans without statistics. ``likelihood()`` changes nothing but its estimate.
+    PostgreSQL knows the table's statistics and chooses by itself."""
     if dialect != "sqlite":
         return condition
     # Untyped: a Boolean result would be written "likelihood(...) = 1", which no index serves.
-    hinted: ColumnElement[bool] = func.likelihood(condition, literal_column("0.001"))
+    hinted: ColumnElement[bool] = func.likelihood(condition, literal_column(share))
     return hinted
+
+
+def _selective(condition: ColumnElement[bool], dialect: str) -> ColumnElement[bool]:
+    """``condition``, marked as one that few requests meet, for SQLite's planner.
+
+    For a pickup range SQLite would rather walk the whole table in id order (no sort) than read
+    the few requests in the range from the pickup index and sort them; marked, the index is
+    used. (A range of many months reads all of them and sorts; the ranges operations use are
+    days and weeks.)
+    """
+    return _likely(condition, dialect, "0.001")
+
+
+def _po_condition(po: str, dialect: str) -> ColumnElement[bool]:
+    """Requests with the purchase-order number of the customer's ERP (``received``), or still
+    without one (``awaiting``), marked for SQLite's planner as they are spread.
+
+    Few requests have one (the orders of cXML customers, the numbers operations type in):
+    SQLite reads those from their index and sorts them. Most are without one, the newest above
+    all (a purchase order comes days after its request): SQLite walks the table in id order, as
+    for the newest page of the whole inbox, and has a page after a few rows, where the index
+    would have it read nearly every request and sort them.
+    """
+    if po == "received":
+        return _selective(RentalRequest.erp_po_number.is_not(None), dialect)
+    return _likely(RentalRequest.erp_po_number.is_(None), dialect, "0.9")
 
 
 def filter_conditions(filters: Filters, dialect: str) -> list[ColumnElement[bool]]:
@@ -148,6 +171,8 @@ def filter_conditions(filters: Filters, dialect: str) -> list[ColumnElement[bool
         conditions.append(_selective(RentalRequest.start_date <= filters.start_to, dialect))
     if filters.q:
         conditions.append(search_condition(filters.q, dialect))
+    if filters.po:
+        conditions.append(_po_condition(filters.po, dialect))
     return conditions
 
 

@@ -1,6 +1,6 @@
-"""A request's page (``GET /ops/requests/<id>``): its fields, the document that started its
-punch-out (an OCI call-up, a cXML setup request), its cart, history and e-mails, with the
-workflow actions of templates/ops/_actions.html."""
+"""A request's page (``GET /ops/requests/<id>``): its fields, the purchase orders that pay for
+it, the document that started its punch-out (an OCI call-up, a cXML setup request), its cart,
+history and e-mails, with the workflow actions of templates/ops/_actions.html."""
 
 import codecs
 from collections.abc import Mapping
@@ -12,6 +12,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, format_date, format_datetime, gettext
 from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
 
 from ociflex.booking.edit import FIELD_CHANGE_PREFIX
 from ociflex.customers.model import Customer
@@ -19,12 +20,20 @@ from ociflex.customers.registry import customers
 from ociflex.cxml.documents import indented, parse
 from ociflex.cxml.status import CxmlRefusal
 from ociflex.db import get_session
-from ociflex.models import OutboxMessage, RentalRequest, RequestEvent, Transfer
+from ociflex.models import (
+    OutboxMessage,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    RentalRequest,
+    RequestEvent,
+    Transfer,
+)
 from ociflex.oci.config import OCI, oci_settings
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox_filters import MAX_ID
 from ociflex.ops.labels import days_label, page_language, status_label
+from ociflex.ops.order_labels import shown_differences, state_label, type_label
 from ociflex.ops.outbox_page import is_failing, kind_label, outbox_status_label
 from ociflex.protocols import PROTOCOL_NAMES
 from ociflex.text import N_
@@ -40,6 +49,10 @@ ACTION_LABELS = {
     "reject": N_("Rejected"),
     "cancel": N_("Cancelled"),
     "po_number": N_("Purchase-order number saved"),
+    "po_received": N_("Purchase order received"),
+    "po_changed": N_("Purchase order changed"),
+    "po_withdrawn": N_("Purchase order withdrawn"),
+    "po_linked": N_("Purchase order linked by hand"),
     EDITED: N_("Changed by the requester"),
 }
 #: The request's own columns, as named in the changes of its history.
@@ -53,6 +66,7 @@ CHANGE_LABELS = {
     "ops_notes": N_("Notes for operations"),
     "reason": N_("Reason"),
     "erp_po_number": N_("Purchase-order number from the ERP"),
+    "purchase_order": N_("Purchase order"),
 }
 #: The request's own columns that its requester may change in an edit session, labelled as
 #: the page labels their values.
@@ -85,6 +99,15 @@ class ShownChange:
     label: str
     old: str
     new: str
+
+
+@dataclass(frozen=True)
+class ShownOrder:
+    """A purchase order with a line that pays for the request."""
+
+    order: PurchaseOrder
+    #: What its lines say that the request does not, in words (of a current order).
+    differences: list[str]
 
 
 @dataclass(frozen=True)
@@ -221,11 +244,28 @@ def shown_history(
     return shown
 
 
+def shown_orders(session: Session, rental: RentalRequest) -> list[ShownOrder]:
+    """The purchase orders with a line that pays for ``rental``, oldest first, each with the
+    differences of those lines. The page never reads the orders' documents."""
+    rows = session.execute(
+        select(PurchaseOrder, PurchaseOrderLine)
+        .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+        .options(defer(PurchaseOrder.document, raiseload=True))
+        .where(PurchaseOrderLine.request_id == rental.id)
+        .order_by(PurchaseOrder.id, PurchaseOrderLine.line_number)
+    )
+    shown: dict[int, ShownOrder] = {}
+    for order, line in rows:
+        item = shown.setdefault(order.id, ShownOrder(order, []))
+        item.differences.extend(shown_differences(order, line, rental))
+    return list(shown.values())
+
+
 @bp.get("/requests/<int:request_id>")
 @login_required
 def request_detail(request_id: int) -> ResponseReturnValue:
-    """One request: what its requester and the buyer's system sent, its cart, its history and
-    its e-mails; 404 when there is no such request."""
+    """One request: what its requester and the buyer's system sent, the purchase orders that
+    pay for it, its cart, its history and its e-mails; 404 when there is no such request."""
     session = get_session()
     rental = session.get(RentalRequest, request_id) if request_id <= MAX_ID else None
     if rental is None:
@@ -262,6 +302,9 @@ def request_detail(request_id: int) -> ResponseReturnValue:
         customer_name=customer.name if customer is not None else rental.customer_id,
         status_label=status_label,
         fields=mapped_fields(rental, customer, page_language()),
+        orders=shown_orders(session, rental),
+        order_type_label=type_label,
+        order_state_label=state_label,
         protocol_name=protocol_name(rental.protocol),
         callup=shown_callup(rental, customer),
         setup_document=readable_document((rental.inbound or {}).get("document")),

@@ -110,6 +110,15 @@ def differences(line: LineFacts, request: RequestFacts) -> list[Difference]:
     return found
 
 
+def line_differences(order_id: str, line: LineFacts, request: RequestFacts) -> list[Difference]:
+    """Every way ``line`` of the order ``order_id`` differs from ``request``, and the other
+    purchase order the request had, if any."""
+    found = differences(line, request)
+    if (other := other_order(order_id, request)) is not None:
+        found.append(other)
+    return found
+
+
 def other_order(order_id: str, request: RequestFacts) -> Difference | None:
     """The request already names another purchase order than ``order_id``."""
     if not request.erp_po_number or request.erp_po_number == order_id:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ociflex.models import PurchaseOrder, PurchaseOrderLine, RentalRequest, parse_reference
-from ociflex.orders.differences import Difference, differences, other_order
+from ociflex.orders.differences import Difference, line_differences
 from ociflex.text import N_
 
 
@@ -61,9 +61,7 @@ def _line_findings(
         return [Finding(line.line_number, line.reference, unmatched(line))]
     if order.order_type == "delete":
         return []
-    found = differences(line, rental)
-    if (other := other_order(order.order_id, rental)) is not None:
-        found.append(other)
+    found = line_differences(order.order_id, line, rental)
     return [Finding(line.line_number, line.reference, difference) for difference in found]
 
 

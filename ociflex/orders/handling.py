@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from ociflex.models import PurchaseOrder, PurchaseOrderLine, RentalRequest, utcnow
 from ociflex.orders.po_number import LINKED, apply_order
@@ -84,6 +85,10 @@ def link_line(
         )
     if all(other.request_id is not None for other in lines_of(session, order)):
         order.handling = "matched"
+    # The order's version moves with every link, also one that leaves other lines waiting: an
+    # operator acting from a page of the order as it was is told, and a dismissal cannot be
+    # committed beside a link it did not see.
+    flag_modified(order, "handling")
 
 
 def dismiss(session: Session, order: PurchaseOrder, reason: str, operator: Operator) -> None:
