@@ -441,3 +441,81 @@ def test_show_of_a_customer_with_both_protocols_has_both_parts(cli_app: Flask) -
     assert 'Contact role="endUser"' in output  # the demo's e-mail and name come from there
     assert "kept in OCIFLEX_DEMO_PASSWORD" in " ".join(output.split())
     assert DEMO_PASSWORD not in output
+
+
+# --- show: purchase orders -----------------------------------------------------------------------
+
+#: An OCI customer whose ERP sends its purchase orders by cXML: a cxml section without
+#: browser_form_posts, and orders that may come without the SharedSecret.
+ORDERS_ONLY = """
+cxml:
+  credentials:
+    - {domain: NetworkID, identity: AN01000054321}
+  shared_secret_env: OCIFLEX_ACME_CXML_SECRET
+  orders_without_shared_secret: true
+"""
+
+
+def orders_part(output: str) -> str:
+    """The OrderRequest part of ``show``, on one line."""
+    return " ".join(output[output.index("\nOrderRequest (") :].split())
+
+
+def test_show_names_the_absolute_address_that_takes_purchase_orders(
+    cli_environ: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    app = create_app({**cli_environ, "OCIFLEX_PUBLIC_URL": "https://flexfleet.euromobil.example/"})
+    try:
+        output = customers(app, "show", "demo").output
+    finally:
+        app.extensions["ociflex.engine"].dispose()
+
+    assert "Purchase orders: by cXML (OrderRequest)" in output
+    assert "(PunchOutSetupRequest, OrderRequest, ProfileRequest)" in output
+    assert "\nOrderRequest (the purchase order, server to server)\n" in output
+    orders = orders_part(output)
+    assert orders.startswith(
+        "OrderRequest (the purchase order, server to server) "
+        "https://flexfleet.euromobil.example/cxml/demo "
+    )
+    assert "SharedSecret: required in every OrderRequest" in orders
+    assert "the same payloadID is answered 200 again and changes nothing" in orders
+    # The demo punches out with both: the reference comes from either cart.
+    assert "the cart line's SupplierPartAuxiliaryID" in orders
+    assert "map the basket line's NEW_ITEM-EXT_QUOTE_ID here" in orders
+
+
+def test_show_of_a_cxml_only_customer_does_not_speak_of_oci_baskets(cli_app: Flask) -> None:
+    output = customers(cli_app, "show", "--dir", str(CXML_CUSTOMERS), "globex").output
+
+    orders = orders_part(output)
+    assert orders.startswith("OrderRequest (the purchase order, server to server) /cxml/globex ")
+    assert "EXT_QUOTE_ID" not in output
+
+
+def test_show_of_an_oci_customer_that_sends_orders_by_cxml(cli_app: Flask, tmp_path: Path) -> None:
+    folder = tmp_path / "orders-only"
+    folder.mkdir()
+    acme = (ROOT / "tests" / "customers" / "acme.yaml").read_text(encoding="utf-8")
+    (folder / "acme.yaml").write_text(acme + ORDERS_ONLY, encoding="utf-8")
+
+    result = customers(cli_app, "show", "--dir", str(folder), "acme")
+
+    assert result.exit_code == 0, result.output
+    output = result.output
+    text = " ".join(output.split())
+    assert output.splitlines()[:2] == [
+        "ACME Procurement Ltd (customer acme): punch-out to Euromobil FlexFleet with SAP OCI",
+        "Purchase orders: by cXML (OrderRequest), see the cXML part.",
+    ]
+    assert "This customer sends only its purchase orders by cXML" in text
+    assert "(OrderRequest, ProfileRequest)" in output
+    assert "\nPunchOutSetupRequest\n" not in output
+    assert "What comes back" not in output.split("\ncXML\n")[1]
+    assert "domain NetworkID, identity AN01000054321" in output
+    orders = orders_part(output)
+    assert "SharedSecret: may be left out of an OrderRequest" in orders
+    assert "map the basket line's NEW_ITEM-EXT_QUOTE_ID here" in orders
+    assert "the cart line's SupplierPartAuxiliaryID" not in orders
+    assert max(map(len, output.splitlines())) <= 100

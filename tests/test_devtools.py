@@ -3,13 +3,17 @@
 import shlex
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ociflex import create_app
+from ociflex.db import session_for
+from ociflex.models import PurchaseOrder, RentalRequest
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -128,31 +132,34 @@ def dev_client(dev_app: Flask) -> FlaskClient:
     return dev_app.test_client(use_cookies=False)
 
 
-def test_simulator_round_trip_shows_the_basket_per_line(dev_client: FlaskClient) -> None:
-    simulator = dev_client.get("/dev/erp?customer=demo", base_url=DEV_SERVER)
+BOOKING = {
+    "vehicle": "COMPACT",
+    "start": "2099-03-02",
+    "end": "2099-03-04",
+    "location": "Amsterdam Sloterdijk",
+    "cost_centre": "4100",
+}
+
+
+def booked_basket(client: FlaskClient) -> tuple[dict[str, str], _Inputs]:
+    """Launch the demo customer's call-up from the simulator and book :data:`BOOKING`: the
+    call-up's parameters, and the basket form that goes back to the HOOK_URL."""
+    simulator = client.get("/dev/erp?customer=demo", base_url=DEV_SERVER)
     assert simulator.status_code == 200
     callup = form_of(simulator.get_data(as_text=True), "callup")
-    params = dict(callup.pairs)
-    assert params["HOOK_URL"].startswith("http://127.0.0.1:5000/dev/erp/hook?session=")
-    assert params["PASSWORD"] == "demo-secret"
-    params["KOSTENPLAATS"] = "4100"
-
-    form_page = dev_client.post(callup.action, data=params, base_url=DEV_SERVER)
+    params = {**dict(callup.pairs), "KOSTENPLAATS": "4100"}
+    form_page = client.post(callup.action, data=params, base_url=DEV_SERVER)
     assert form_page.status_code == 200
     token = dict(form_of(form_page.get_data(as_text=True), "booking").pairs)["punchout"]
-    basket_page = dev_client.post(
-        "/oci/demo/book",
-        data={
-            "punchout": token,
-            "vehicle": "COMPACT",
-            "start": "2099-03-02",
-            "end": "2099-03-04",
-            "location": "Amsterdam Sloterdijk",
-            "cost_centre": "4100",
-        },
-        base_url=DEV_SERVER,
-    )
-    basket = form_of(basket_page.get_data(as_text=True), "oci-basket")
+    data = {"punchout": token, **BOOKING}
+    basket_page = client.post("/oci/demo/book", data=data, base_url=DEV_SERVER)
+    return params, form_of(basket_page.get_data(as_text=True), "oci-basket")
+
+
+def test_simulator_round_trip_shows_the_basket_per_line(dev_client: FlaskClient) -> None:
+    params, basket = booked_basket(dev_client)
+    assert params["HOOK_URL"].startswith("http://127.0.0.1:5000/dev/erp/hook?session=")
+    assert params["PASSWORD"] == "demo-secret"
     assert basket.action == params["HOOK_URL"]
 
     hook = dev_client.post(basket.action, data=MultiDict(basket.pairs))
@@ -314,6 +321,79 @@ def test_hook_page_without_a_basket_says_nothing_was_received(dev_client: FlaskC
     assert "HOOK_URL" in page
     assert 'id="verdict"' not in page
     assert rows_of(page) == {}
+
+
+# --- The purchase order by cXML ------------------------------------------------------------------
+
+#: The cxml section of an OCI customer whose ERP sends only its purchase orders by cXML.
+ORDERS_BY_CXML = """
+cxml:
+  credentials:
+    - {domain: NetworkID, identity: AN01000054321}
+  shared_secret_env: OCIFLEX_ACME_PASSWORD
+"""
+
+
+def send_order(client: FlaskClient, hook_page: str) -> str:
+    """Send the order that the hook page offers, as it is."""
+    order = form_of(hook_page, "order")
+    response = client.post(order.action, data=MultiDict([*order.pairs, ("action", "send")]))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def test_an_oci_basket_is_ordered_by_cxml_with_its_ext_quote_id(
+    dev_app: Flask, dev_client: FlaskClient
+) -> None:
+    params, basket = booked_basket(dev_client)
+    assert "&customer=demo" in params["HOOK_URL"]
+    hook_page = dev_client.post(basket.action, data=MultiDict(basket.pairs)).get_data(as_text=True)
+
+    order = dict(form_of(hook_page, "order").pairs)
+    assert (order["reference"], order["part_id"], order["quantity"]) == (
+        "FF-000001",
+        "COMPACT",
+        "3",
+    )
+    answered = send_order(dev_client, hook_page)
+
+    assert "200 OK" in text_of(answered, "answer-status")
+    assert "<SupplierPartAuxiliaryID>FF-000001</SupplierPartAuxiliaryID>" in text_of(
+        answered, "document"
+    )
+    with session_for(dev_app) as session:
+        assert session.get(RentalRequest, 1).erp_po_number == order["order_id"]
+
+
+def test_an_oci_customer_that_sends_only_orders_by_cxml_is_offered_the_order(
+    environ: dict[str, str], customers_dir: Path
+) -> None:
+    acme = customers_dir / "acme.yaml"
+    acme.write_text(acme.read_text(encoding="utf-8") + ORDERS_BY_CXML, encoding="utf-8")
+    app = create_app({**environ, "OCIFLEX_DEV_TOOLS": "1"})
+    try:
+        client = app.test_client(use_cookies=False)
+        pairs = [*VALID_LINE, ("NEW_ITEM-EXT_QUOTE_ID[1]", "FF-000042")]
+        hook = client.post("/dev/erp/hook?session=1&customer=acme", data=MultiDict(pairs))
+        hook_page = hook.get_data(as_text=True)
+
+        assert dict(form_of(hook_page, "order").pairs)["reference"] == "FF-000042"
+        answered = send_order(client, hook_page)
+
+        # Stored, though no request FF-000042 exists: operations link it by hand.
+        assert "200 OK" in text_of(answered, "answer-status")
+        with session_for(app) as session:
+            [order] = session.scalars(select(PurchaseOrder)).all()
+        assert (order.customer_id, order.handling) == ("acme", "unmatched")
+    finally:
+        app.extensions["ociflex.engine"].dispose()
+
+
+def test_a_basket_of_a_customer_without_cxml_offers_no_order(dev_client: FlaskClient) -> None:
+    response = dev_client.post("/dev/erp/hook?session=1&customer=acme", data=MultiDict(VALID_LINE))
+
+    assert response.status_code == 200
+    assert 'id="order"' not in response.get_data(as_text=True)
 
 
 # --- The simulator page --------------------------------------------------------------------------

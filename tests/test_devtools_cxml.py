@@ -1,7 +1,9 @@
 """The ERP simulator's cXML buyer punches out to ociflex as a procurement system does, and checks
 the cart that comes back."""
 
+import base64
 import html
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,12 +18,13 @@ from werkzeug.datastructures import MultiDict
 
 from ociflex import create_app
 from ociflex.db import session_for
-from ociflex.models import Transfer
+from ociflex.models import PurchaseOrder, RentalRequest, Transfer
 from tests.conftest import DEMO_PASSWORD
 from tests.support.cxml import (
     CUSTOMERS,
     GLOBEX_RETURN_URL,
     GLOBEX_SECRET,
+    Buyer,
     Setup,
     cart_document,
     setup_request,
@@ -290,7 +293,7 @@ def test_the_form_is_prefilled_from_the_customer_file(client: FlaskClient) -> No
     assert (form["sender_domain"], form["sender_identity"]) == ("NetworkID", "AN-DEMO-INKOOP")
     assert form["shared_secret"] == DEMO_PASSWORD
     assert form["browser_form_post"] == (
-        f"{DEV_SERVER}/dev/cxml/cart?cookie={cookie}&operation=create"
+        f"{DEV_SERVER}/dev/cxml/cart?cookie={cookie}&operation=create&customer=demo"
     )
     assert form["deployment_mode"] == "test"
     assert form["reference"] == "FF-000001"
@@ -412,7 +415,7 @@ def test_edited_fields_change_the_document(client: FlaskClient) -> None:
     assert "<SupplierPartAuxiliaryID>FF-000007</SupplierPartAuxiliaryID>" in document
     # The cart page is told what to expect: the BuyerCookie and operation follow the fields.
     assert form_of(edited, "setup")["browser_form_post"] == (
-        f"{DEV_SERVER}/dev/cxml/cart?cookie=a%26b+%3Cc%3E&operation=edit"
+        f"{DEV_SERVER}/dev/cxml/cart?cookie=a%26b+%3Cc%3E&operation=edit&customer=demo"
     )
     assert extrinsic_rows(form_of(edited, "setup"))[:2] == [
         ("CostCenter", "4100"),
@@ -675,6 +678,242 @@ def test_the_buyer_is_off_when_dev_tools_are_off(environ: dict[str, str]) -> Non
 
     assert testing.test_client().get("/dev/cxml").status_code == 404
     assert testing.test_client().post("/dev/cxml/cart", data={"a": "b"}).status_code == 404
+    assert testing.test_client().post("/dev/cxml/order", data={"a": "b"}).status_code == 404
+
+
+# --- The purchase order ------------------------------------------------------------------------
+
+
+class _Attributes(HTMLParser):
+    """The attributes of the element whose id is ``element_id`` (None when there is none)."""
+
+    def __init__(self, element_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.element_id = element_id
+        self.found: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if attributes.get("id") == self.element_id and self.found is None:
+            self.found = attributes
+
+
+def verdict_of(page: str) -> tuple[str, bool]:
+    """The order page's verdict: what it says became of the order, and whether it is marked
+    as a problem."""
+    parser = _Attributes("order-verdict")
+    parser.feed(page)
+    assert parser.found is not None, text_of(page, "unwritable")
+    return parser.found["data-verdict"], "problem" in parser.found.get("class", "")
+
+
+def booked_cart(client: FlaskClient) -> str:
+    """Punch out to the demo customer, book and post the cart: the cart page, which offers
+    the order."""
+    return post_cart(client, book(client, sent_and_started(client)))
+
+
+def send_order(
+    client: FlaskClient, page: str, action: str, changes: dict[str, str] | None = None
+) -> str:
+    """Press the order form's button ``action`` with the fields in ``changes`` changed."""
+    form = changed(form_of(page, "order"), {**(changes or {}), "action": action})
+    response = client.post(action_of(page, "order"), data=form, base_url=DEV_SERVER)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def first_request(app: Flask) -> RentalRequest:
+    with session_for(app) as session:
+        return session.get(RentalRequest, 1)
+
+
+def orders_of(app: Flask) -> list[PurchaseOrder]:
+    with session_for(app) as session:
+        return list(session.scalars(select(PurchaseOrder).order_by(PurchaseOrder.id)))
+
+
+def payload_id_of(page: str) -> str:
+    match = re.search(r'<cXML payloadID="([^"]+)"', document_of(page))
+    assert match, document_of(page)
+    return html.unescape(match[1])
+
+
+def test_a_booked_cart_offers_the_order_for_its_bookings(client: FlaskClient) -> None:
+    cart_page = booked_cart(client)
+
+    form = form_of(cart_page, "order")
+    assert re.fullmatch(r"45000[0-9]{5}", form["order_id"])
+    assert form["order_type"] == "new"
+    assert (form["reference"], form["quantity"], form["part_id"]) == ("FF-000001", "3", "COMPACT")
+    assert (form["unit_price"], form["currency"], form["unit"]) == ("39.50", "EUR", "DAY")
+    assert form["shared_secret"] == DEMO_PASSWORD
+    assert (form["customer"], form["sent"], form["previous"]) == ("demo", "", "")
+    assert action_of(cart_page, "order") == "/dev/cxml/order"
+    assert text_of(cart_page, "no-order") is None
+
+
+def test_an_order_sent_from_the_cart_gives_the_request_its_po_number(
+    app: Flask, client: FlaskClient
+) -> None:
+    cart_page = booked_cart(client)
+
+    page = send_order(client, cart_page, "send", {"order_id": "4500099001"})
+
+    assert text_of(page, "answer-http") == "200"
+    assert text_of(page, "answer-status") == "200 OK"
+    assert verdict_of(page) == ("new", False)
+    assert first_request(app).erp_po_number == "4500099001"
+    [order] = orders_of(app)
+    assert (order.order_id, order.order_type, order.state, order.handling) == (
+        "4500099001",
+        "new",
+        "current",
+        "matched",
+    )
+    # The document sent, as the buyer's ERP writes it: the DTD kept, the secret masked.
+    document = document_of(page)
+    assert '<OrderRequestHeader orderID="4500099001"' in document
+    assert '<ItemOut quantity="3" lineNumber="1">' in document
+    assert "<SupplierPartAuxiliaryID>FF-000001</SupplierPartAuxiliaryID>" in document
+    assert '<Money currency="EUR">118.50</Money>' in document
+    assert f"<SharedSecret>{MASK}</SharedSecret>" in document
+    assert DEMO_PASSWORD not in document
+    assert text_of(page, "document-dtd") == (
+        "Het document volgt de elementvolgorde en de verplichte attributen van de cXML-DTD."
+    )
+    assert DEMO_PASSWORD not in order.document
+
+
+def test_the_same_order_sent_again_is_answered_200_and_stored_once(
+    app: Flask, client: FlaskClient
+) -> None:
+    sent = send_order(client, booked_cart(client), "send")
+
+    again = send_order(client, sent, "repeat")
+
+    assert text_of(again, "answer-status") == "200 OK"
+    assert verdict_of(again) == ("repeated", False)
+    assert payload_id_of(again) == payload_id_of(sent)
+    assert len(orders_of(app)) == 1
+    assert form_of(again, "order")["previous"] == payload_id_of(sent)
+
+
+def test_a_changed_order_replaces_the_order_sent_before(app: Flask, client: FlaskClient) -> None:
+    sent = send_order(client, booked_cart(client), "send")
+
+    changed_order = send_order(client, sent, "change", {"quantity": "4"})
+
+    assert text_of(changed_order, "answer-status") == "200 OK"
+    assert verdict_of(changed_order) == ("update", False)
+    document = document_of(changed_order)
+    assert 'type="update"' in document
+    assert f'<DocumentReference payloadID="{payload_id_of(sent)}"/>' in document
+    assert '<ItemOut quantity="4" lineNumber="1">' in document
+    assert form_of(changed_order, "order")["order_type"] == "update"
+    first, second = orders_of(app)
+    assert (first.state, second.state, second.order_type) == ("replaced", "current", "update")
+    assert second.changes_payload_id == payload_id_of(sent)
+
+
+def test_a_deleted_order_takes_the_po_number_away(app: Flask, client: FlaskClient) -> None:
+    sent = send_order(client, booked_cart(client), "send")
+    assert first_request(app).erp_po_number == form_of(sent, "order")["order_id"]
+
+    withdrawn = send_order(client, sent, "send", {"order_type": "delete"})
+
+    assert verdict_of(withdrawn) == ("delete", False)
+    assert f'<DocumentReference payloadID="{payload_id_of(sent)}"/>' in document_of(withdrawn)
+    assert first_request(app).erp_po_number is None
+
+
+def test_an_order_with_the_wrong_secret_is_refused_and_stores_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    page = send_order(client, booked_cart(client), "send", {"shared_secret": "wrong"})
+
+    assert text_of(page, "answer-status") == "401 Unauthorized"
+    assert verdict_of(page) == ("refused", True)
+    assert orders_of(app) == []
+    # Nothing was taken: a changed order would have nothing to refer to.
+    assert form_of(page, "order")["previous"] == ""
+    assert 'value="change"' not in page
+
+
+def test_orders_may_come_without_a_secret_when_the_file_says_so(
+    environ: dict[str, str], customers_dir: Path
+) -> None:
+    demo = customers_dir / "demo.yaml"
+    text = demo.read_text(encoding="utf-8")
+    demo.write_text(
+        text.replace(
+            "  item_extrinsics:", "  orders_without_shared_secret: true\n  item_extrinsics:"
+        )
+    )
+    app = create_app(environ)
+    try:
+        client = app.test_client(use_cookies=False)
+        cart_page = booked_cart(client)
+        assert text_of(cart_page, "orders-without-secret")
+
+        page = send_order(client, cart_page, "send", {"shared_secret": ""})
+
+        assert "<SharedSecret>" not in document_of(page)
+        assert verdict_of(page) == ("new", False)
+        assert len(orders_of(app)) == 1
+    finally:
+        app.extensions["ociflex.engine"].dispose()
+
+
+def test_a_customer_with_a_hashed_secret_types_it_for_the_order(
+    cxml_app: Flask, cxml_client: FlaskClient
+) -> None:
+    buyer = Buyer(cxml_client)
+    booked = buyer.book(buyer.start(), start="2099-03-02", end="2099-03-04", project="Apollo")
+    cart = base64.b64encode(cart_document(booked.get_data(as_text=True))).decode()
+    cart_page = cxml_client.post(
+        "/dev/cxml/cart?customer=globex", data={"cxml-base64": cart}
+    ).get_data(as_text=True)
+    assert form_of(cart_page, "order")["shared_secret"] == ""
+    assert text_of(cart_page, "order-secret-note")
+
+    refused = send_order(cxml_client, cart_page, "send")
+    assert verdict_of(refused) == ("refused", True)
+    taken = send_order(cxml_client, refused, "send", {"shared_secret": GLOBEX_SECRET})
+
+    assert verdict_of(taken) == ("new", False)
+    assert '<Money currency="USD">192.00</Money>' in document_of(taken)
+    assert first_request(cxml_app).erp_po_number == form_of(taken, "order")["order_id"]
+
+
+def test_a_cart_address_without_a_customer_offers_no_order(client: FlaskClient) -> None:
+    page = submit(client, simulator(client), "send")
+    basket = book(client, start_page_of(page))
+    document = cart_document(basket).decode("utf-8")
+
+    response = client.post("/dev/cxml/cart?cookie=x", data={"cxml-urlencoded": document})
+
+    cart_page = response.get_data(as_text=True)
+    assert text_of(cart_page, "no-order")
+    assert 'id="order"' not in cart_page
+
+
+def test_an_order_for_a_customer_that_is_not_served_is_not_found(client: FlaskClient) -> None:
+    response = client.post("/dev/cxml/order", data={"customer": "nobody", "action": "send"})
+
+    assert response.status_code == 404
+
+
+def test_a_control_character_in_the_order_is_named_not_a_server_error(
+    app: Flask, client: FlaskClient
+) -> None:
+    form = changed(form_of(booked_cart(client), "order"), {"order_id": "45\x01", "action": "send"})
+
+    response = client.post("/dev/cxml/order", data=form)
+
+    assert response.status_code == 422
+    assert text_of(response.get_data(as_text=True), "unwritable")
+    assert orders_of(app) == []
 
 
 # --- In production: behind the operator login ----------------------------------------------------
@@ -698,6 +937,7 @@ class TestInProduction:
         assert response.request.args["next"] == "/ops/dev/cxml?customer=demo"
         assert client.post("/ops/dev/cxml", data={"customer": "demo"}).status_code == 401
         assert client.post("/ops/dev/cxml/cart", data={"cxml-base64": ""}).status_code == 401
+        assert client.post("/ops/dev/cxml/order", data={"customer": "demo"}).status_code == 401
 
     def test_operator_sends_and_checks_a_cart(self, ops_client: FlaskClient) -> None:
         page = ops_client.get("/dev/cxml?customer=demo", follow_redirects=True)

@@ -1,6 +1,10 @@
 """cXML's part of what the buyer's administrator needs (``flask ociflex customers show``): the
-address, the credentials, what the setup request must carry, and the cart that comes back,
-as an example document built by the same code as a real cart."""
+address, the credentials, what the setup request must carry, the cart that comes back (as an
+example document built by the same code as a real cart), and the purchase order (OrderRequest)
+that the ERP sends afterwards. A customer whose ``cxml`` section has no BrowserFormPost URLs
+punches out by another protocol and sends only its orders by cXML: its part is the address,
+the credentials and the order.
+"""
 
 from collections.abc import Callable
 from datetime import date
@@ -14,6 +18,7 @@ from ociflex.customers.model import Customer, Field
 from ociflex.cxml.config import CxmlSettings, cxml_settings
 from ociflex.cxml.customer_section import FROM_CONTACT
 from ociflex.cxml.order_message import CartLine, build_cart
+from ociflex.cxml.order_request import MAX_ORDER_ID
 from ociflex.cxml.responses import Envelope
 from ociflex.cxml.setup import CART_TARGET, OPERATIONS
 from ociflex.developer_sheet import (
@@ -53,13 +58,24 @@ def example_cart(
     return build_cart(customer, cart_return, [line], "edit", envelope, gettext), booking
 
 
+def punches_out(customer: Customer) -> bool:
+    """Whether ``customer`` punches out with cXML; else it sends only its orders by cXML."""
+    return bool(cxml_settings(customer).browser_form_posts)
+
+
 def cxml_sheet(
-    customer: Customer, url: str, start_page_minutes: int, cart: Cart, booking: Booking
+    customer: Customer,
+    url: str,
+    start_page_minutes: int,
+    cart: Cart,
+    booking: Booking,
+    oci_baskets: bool,
 ) -> list[str]:
-    """The whole cXML part: ``url`` is the address of every cXML request."""
+    """The whole cXML part: ``url`` is the address of every cXML request; ``oci_baskets``:
+    the customer punches out with SAP OCI too."""
     settings = cxml_settings(customer)
     return [
-        *_address(url),
+        *_address(url, "PunchOutSetupRequest, OrderRequest, ProfileRequest"),
         "",
         *_credentials(settings),
         "",
@@ -68,11 +84,28 @@ def cxml_sheet(
         *_fields(customer, settings),
         "",
         *_cart(cart, booking),
+        "",
+        *_orders(customer, url, oci_baskets),
     ]
 
 
-def _address(url: str) -> list[str]:
-    lines = ["Address of every cXML request (PunchOutSetupRequest, ProfileRequest)", f"  {url}"]
+def orders_only_sheet(customer: Customer, url: str, oci_baskets: bool) -> list[str]:
+    """The cXML part of a customer that sends only its purchase orders by cXML."""
+    return [
+        *_address(url, "OrderRequest, ProfileRequest"),
+        *paragraph(
+            "This customer sends only its purchase orders by cXML (its file names no "
+            "BrowserFormPost URL): no PunchOutSetupRequest is taken from it."
+        ),
+        "",
+        *_credentials(cxml_settings(customer)),
+        "",
+        *_orders(customer, url, oci_baskets),
+    ]
+
+
+def _address(url: str, requests: str) -> list[str]:
+    lines = [f"Address of every cXML request ({requests})", f"  {url}"]
     if not url.startswith("http"):
         lines += paragraph("(a path on the ociflex server; Euromobil gives you its address)")
     return lines + paragraph(
@@ -202,3 +235,54 @@ def _item_rows(cart: Cart) -> list[list[str]]:
         for extrinsic in item.findall("ItemDetail/Extrinsic")
     ]
     return rows
+
+
+def _orders(customer: Customer, url: str, oci_baskets: bool) -> list[str]:
+    """The purchase order: where it goes, whether it needs the SharedSecret, what it carries."""
+    reference = "Euromobil's request reference, e.g. FF-000123"
+    if punches_out(customer):
+        reference += ": the cart line's SupplierPartAuxiliaryID"
+    if oci_baskets:
+        reference += (
+            "; after an SAP OCI punch-out, map the basket line's NEW_ITEM-EXT_QUOTE_ID here"
+        )
+    rows = [
+        ["cXML @payloadID", "unique per document: the same payloadID again is the same order"],
+        [
+            "OrderRequestHeader @orderID",
+            f"the purchase-order number, at most {MAX_ORDER_ID} characters",
+        ],
+        [
+            "OrderRequestHeader @type",
+            "new (the default); update replaces the earlier order of the same orderID, delete "
+            "withdraws it: both name that order in DocumentReference payloadID",
+        ],
+        ["ItemOut @quantity", "the rental days"],
+        ["ItemOut/ItemID/SupplierPartID", "the vehicle's code"],
+        ["ItemOut/ItemID/SupplierPartAuxiliaryID", reference],
+        ["ItemOut/ItemDetail/UnitPrice/Money", "the day rate and its currency"],
+    ]
+    return [
+        "OrderRequest (the purchase order, server to server)",
+        f"  {url}",
+        *paragraph(
+            "Once the customer has approved the cart, the ERP posts its purchase order to this "
+            "address: one ItemOut per request, each naming its request. The answer is Status "
+            "200 once the order is stored (no order confirmation: Euromobil confirms the "
+            "rental itself). Without an answer, send the same document again: the same "
+            "payloadID is answered 200 again and changes nothing. A line whose reference "
+            "Euromobil does not know is kept for Euromobil to link by hand."
+        ),
+        *paragraph(_order_secret(cxml_settings(customer))),
+        *table(["element", "value"], rows, [38]),
+    ]
+
+
+def _order_secret(settings: CxmlSettings) -> str:
+    if settings.orders_without_shared_secret:
+        return (
+            "SharedSecret: may be left out of an OrderRequest, for a network that "
+            "authenticates your system itself; the From credential must still be one of those "
+            "above, and a SharedSecret that is sent must be the right one."
+        )
+    return "SharedSecret: required in every OrderRequest, as in every other request."

@@ -4,7 +4,8 @@
 registry, which read them when the app started), and prints each problem as ``file:line:
 key.path: message``; its exit status makes it usable in a customer repository's CI. ``show``
 prints what the buyer's administrator needs, for each protocol the customer uses
-(:mod:`ociflex.oci.developer_sheet`, :mod:`ociflex.cxml.developer_sheet`).
+(:mod:`ociflex.oci.developer_sheet`, :mod:`ociflex.cxml.developer_sheet`), purchase orders by
+cXML included.
 """
 
 import difflib
@@ -24,7 +25,7 @@ from ociflex.customers.model import Customer
 from ociflex.customers.problems import Problem
 from ociflex.customers.registry import customers
 from ociflex.cxml.config import CXML
-from ociflex.cxml.developer_sheet import cxml_sheet, example_cart
+from ociflex.cxml.developer_sheet import cxml_sheet, example_cart, orders_only_sheet, punches_out
 from ociflex.oci.config import OCI
 from ociflex.oci.developer_sheet import example_basket, oci_sheet
 from ociflex.protocols import PROTOCOL_NAMES
@@ -171,22 +172,37 @@ def show_command(customer_id: str, directory: Path | None) -> None:
 
 def _sheet(customer: Customer) -> list[str]:
     """The whole text of ``show``: a heading, then each protocol's part."""
-    titles = [PROTOCOL_NAMES[name] for name in customer.protocols]
-    lines = [
-        f"{customer.name} (customer {customer.id}): punch-out to Euromobil FlexFleet with "
-        + " and ".join(titles)
-    ]
+    lines = _title(customer)
     with force_locale(customer.language):
         if customer.speaks(OCI):
             basket, booking = example_basket(customer, date.today(), gettext)
             url = _address("oci.callup", customer)
             lines += ["", *_heading("SAP OCI"), *oci_sheet(customer, url, basket, booking)]
         if customer.speaks(CXML):
-            cart, booking = example_cart(customer, date.today(), gettext)
-            url = _address("cxml.endpoint", customer)
-            minutes = current_app.config["OCIFLEX_START_PAGE_MAX_AGE"] // 60
-            lines += ["", *_heading("cXML"), *cxml_sheet(customer, url, minutes, cart, booking)]
+            lines += ["", *_heading("cXML"), *_cxml_part(customer)]
     return lines
+
+
+def _title(customer: Customer) -> list[str]:
+    """The first lines: the protocols the customer punches out with, and how its orders come."""
+    titles = [
+        PROTOCOL_NAMES[name] for name in customer.protocols if name != CXML or punches_out(customer)
+    ]
+    who = f"{customer.name} (customer {customer.id})"
+    lines = [f"{who}: punch-out to Euromobil FlexFleet with {' and '.join(titles) or 'none'}"]
+    if customer.speaks(CXML):
+        lines.append("Purchase orders: by cXML (OrderRequest), see the cXML part.")
+    return lines
+
+
+def _cxml_part(customer: Customer) -> list[str]:
+    url = _address("cxml.endpoint", customer)
+    oci_baskets = customer.speaks(OCI)
+    if not punches_out(customer):
+        return orders_only_sheet(customer, url, oci_baskets)
+    cart, booking = example_cart(customer, date.today(), gettext)
+    minutes = current_app.config["OCIFLEX_START_PAGE_MAX_AGE"] // 60
+    return cxml_sheet(customer, url, minutes, cart, booking, oci_baskets)
 
 
 def _heading(title: str) -> list[str]:

@@ -6,9 +6,11 @@ setup request (prefilled from the customer file) or paste a whole document, see 
 DTD's verdict, and send it to ociflex's ``/cxml/<id>`` as the buyer's server does. The page shows
 ociflex's answer and its Status, and opens the StartPage in a frame of the page, a new window or
 this window, from the other loopback name too. ``/dev/cxml/cart``: the cart the employee's
-browser posts back, each check with its verdict (:mod:`ociflex.devtools.cxml_verdicts`). The
-BuyerCookie and the operation that the setup request sent travel in the cart page's query string,
-which the BrowserFormPost URL keeps.
+browser posts back, each check with its verdict (:mod:`ociflex.devtools.cxml_verdicts`), and the
+purchase order the customer's ERP would send for its bookings
+(:mod:`ociflex.devtools.cxml_orders`). The BuyerCookie and the operation that the setup request
+sent, and the customer, travel in the cart page's query string, which the BrowserFormPost URL
+keeps.
 
 The views are on the simulator's blueprint, so its rules hold (:mod:`ociflex.devtools.common`):
 ``/dev/`` in development and testing, ``/ops/dev/`` behind the operator login in production.
@@ -18,7 +20,7 @@ import secrets
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from lxml import etree
 from werkzeug.datastructures import MultiDict
@@ -27,28 +29,28 @@ from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
 from ociflex.cxml.config import CXML, cxml_settings
 from ociflex.cxml.customer_section import FROM_CONTACT
-from ociflex.cxml.documents import indented, parse, path, text_of
 from ociflex.cxml.dtd import dtd_problems
 from ociflex.cxml.order_message import OWN_CREDENTIAL
-from ociflex.cxml.redact import masked, text_without_secrets
 from ociflex.cxml.responses import XML_LANG, serialized
-from ociflex.cxml.status import CxmlRefusal
 from ociflex.cxml.timestamps import payload_id, timestamp
-from ociflex.devtools.common import (
-    EXTRA_ROWS,
-    MASKED,
-    bp,
-    choose_customer,
-    other_loopback_origin,
+from ociflex.devtools.common import EXTRA_ROWS, bp, choose_customer, other_loopback_origin
+from ociflex.devtools.cxml_exchange import (
+    BUYER_HOST,
+    USER_AGENT,
+    add_header,
+    send,
+    shown_document,
+)
+from ociflex.devtools.cxml_orders import (
+    cart_lines,
+    first_order,
+    order_customer,
+    order_form_values,
 )
 from ociflex.devtools.cxml_verdicts import Expected, check_cart_post
 
 OPERATIONS = ("create", "edit", "inspect")
 DEPLOYMENT_MODES = ("test", "production")
-CONTENT_TYPE = "text/xml; charset=UTF-8"
-USER_AGENT = "FlexFleet ERP simulator"
-#: The host in the simulated buyer's payloadIDs.
-BUYER_HOST = "erp-simulator.invalid"
 #: The line an edit or inspect opens: the first reference of a fresh database.
 FIRST_REFERENCE = "FF-000001"
 
@@ -154,19 +156,12 @@ def setup_document(setup: BuyerSetup) -> bytes:
     """The PunchOutSetupRequest of ``setup``, its elements in the cXML DTD's order."""
     root = etree.Element("cXML", payloadID=setup.payload_id, timestamp=setup.timestamp)
     root.set(XML_LANG, setup.language)
-    header = etree.SubElement(root, "Header")
     parties = (
         ("From", setup.from_domain, setup.from_identity),
         ("To", setup.to_domain, setup.to_identity),
         ("Sender", setup.sender_domain, setup.sender_identity),
     )
-    for party, domain, identity in parties:
-        credential = etree.SubElement(etree.SubElement(header, party), "Credential", domain=domain)
-        etree.SubElement(credential, "Identity").text = identity
-    sender = header[-1]
-    if setup.shared_secret:
-        etree.SubElement(sender[0], "SharedSecret").text = setup.shared_secret
-    etree.SubElement(sender, "UserAgent").text = setup.user_agent
+    add_header(root, parties, setup.shared_secret, setup.user_agent)
     request_element = etree.SubElement(root, "Request", deploymentMode=setup.deployment_mode)
     punchout = etree.SubElement(request_element, "PunchOutSetupRequest", operation=setup.operation)
     etree.SubElement(punchout, "BuyerCookie").text = setup.buyer_cookie
@@ -188,74 +183,16 @@ def setup_document(setup: BuyerSetup) -> bytes:
     return serialized(root)
 
 
-def shown_document(document: bytes, show_secret: bool) -> str:
-    """``document`` for the page: indented, its secrets masked unless asked to show them (as
-    received when it does not parse, each secret element's content removed)."""
-    try:
-        root = parse(document)
-    except CxmlRefusal:
-        return (
-            document.decode("utf-8", "replace") if show_secret else text_without_secrets(document)
-        )
-    return indented(root if show_secret else masked(root, MASKED))
-
-
-@dataclass(frozen=True)
-class Answer:
-    """ociflex's answer to the document sent, as the buyer's system reads it."""
-
-    http_status: int
-    #: The answer indented (as received when it does not parse).
-    document: str
-    #: The Status's ``code`` and ``text`` attributes (None, "": no Status) and its content.
-    code: str | None
-    text: str
-    message: str
-    #: How the answer breaks the cXML DTD (or why it does not parse).
-    problems: list[str]
-    start_page: str | None
-
-
-def read_answer(http_status: int, body: bytes) -> Answer:
-    """The answer ``body`` that came with ``http_status``."""
-    try:
-        root = parse(body)
-    except CxmlRefusal as refusal:
-        text = body.decode("utf-8", "replace")
-        return Answer(http_status, text, None, "", "", [refusal.reason], None)
-    status = path(root, "Response", "Status")
-    start_page = text_of(path(root, "Response", "PunchOutSetupResponse", "StartPage", "URL"))
-    return Answer(
-        http_status=http_status,
-        document=indented(root),
-        code=None if status is None else status.get("code"),
-        text="" if status is None else status.get("text", ""),
-        message=text_of(status),
-        problems=dtd_problems(root),
-        start_page=start_page or None,
-    )
-
-
-def send(customer: Customer, document: bytes, origin: str) -> Answer:
-    """Post ``document`` to ociflex's cXML endpoint of ``customer`` as a buyer's server does,
-    with ociflex reached on ``origin`` (where its StartPage URL then points)."""
-    endpoint = url_for("cxml.endpoint", customer_id=customer.id)
-    # Not over HTTP: a single gunicorn worker, busy with this page, would never get to answer
-    # a request to itself (a deadlock). ociflex answers in this process instead, in an app
-    # context of its own, so that the request's g (language, database session) stays its own.
-    with current_app.app_context():
-        client = current_app.test_client(use_cookies=False)
-        response = client.post(endpoint, data=document, content_type=CONTENT_TYPE, base_url=origin)
-    return read_answer(response.status_code, response.get_data())
-
-
-def with_expectations(setup: BuyerSetup) -> BuyerSetup:
+def with_expectations(setup: BuyerSetup, customer_id: str) -> BuyerSetup:
     """``setup`` whose BrowserFormPost URL, when it is the simulator's cart page, tells that
-    page the BuyerCookie and operation to expect: they follow the fields as they are edited."""
+    page the BuyerCookie and operation to expect (they follow the fields as they are edited)
+    and the customer, whose ERP orders the cart's bookings."""
     parts = urlsplit(setup.browser_form_post)
     if parts.path != url_for("devtools.cxml_cart"):
         return setup
-    query = urlencode({"cookie": setup.buyer_cookie, "operation": setup.operation})
+    query = urlencode(
+        {"cookie": setup.buyer_cookie, "operation": setup.operation, "customer": customer_id}
+    )
     return replace(setup, browser_form_post=urlunsplit(parts._replace(query=query)))
 
 
@@ -280,11 +217,11 @@ def cxml() -> ResponseReturnValue:
         return render_template("devtools/cxml.html", **page)
     edited = request.method == "POST" and source.get("customer") == chosen.id
     if edited:
-        setup = with_expectations(edited_setup(request.form))
+        setup = with_expectations(edited_setup(request.form), chosen.id)
         action = request.form.get("action")
     else:
         setup = with_expectations(
-            buyer_setup(chosen, url_for("devtools.cxml_cart", _external=True))
+            buyer_setup(chosen, url_for("devtools.cxml_cart", _external=True)), chosen.id
         )
         action = None
     try:
@@ -338,12 +275,17 @@ def _form_values(
 @bp.route("/cxml/cart", methods=["GET", "POST"])
 def cxml_cart() -> str:
     """The simulated buyer's BrowserFormPost URL: the cart the employee's browser posts, with
-    a verdict per check; what the setup request sent comes in the query string (``cookie``,
-    ``operation``)."""
+    a verdict per check, and the form of the order for its bookings; what the setup request
+    sent comes in the query string (``cookie``, ``operation``, ``customer``)."""
     expected = Expected(
         buyer_cookie=request.args.get("cookie"), operation=request.args.get("operation")
     )
     report = None
     if request.method == "POST":
         report = check_cart_post(request.form.items(multi=True), expected)
-    return render_template("devtools/cxml_cart.html", report=report, expected=expected)
+    customer = order_customer(request.args.get("customer", ""))
+    page = {"report": report, "expected": expected, "order_customer": customer, "order": None}
+    if report is not None and report.lines and customer is not None:
+        lines = cart_lines(report.lines, customer.language)
+        page |= order_form_values(customer, first_order(customer, lines), False)
+    return render_template("devtools/cxml_cart.html", **page)

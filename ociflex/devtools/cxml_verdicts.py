@@ -80,6 +80,8 @@ class Line:
 
     number: int
     verdicts: list[Verdict]
+    #: The ItemIn itself: what the simulated ERP orders (:mod:`ociflex.devtools.cxml_orders`).
+    item: etree._Element
 
     @property
     def problem_count(self) -> int:
@@ -180,7 +182,7 @@ def check_cart(document: bytes, expected: Expected) -> CartReport:
     checks = DOCUMENT_CHECKS + (MESSAGE_CHECKS if message is not None else ())
     verdicts = [Verdict(subject, *check(received)) for subject, check in checks]
     lines = [
-        Line(number, _line_verdicts(item))
+        Line(number, _line_verdicts(item), item)
         for number, item in enumerate(children(message, "ItemIn"), start=1)
     ]
     return CartReport(verdicts, lines, indented(root), read=message is not None)
@@ -385,8 +387,7 @@ def _description(item: etree._Element) -> Finding:
     description = path(item, "ItemDetail", "Description")
     if description is None:
         return None, ["ItemDetail has no Description"]
-    # The description's own text: a ShortName inside it is the short form, not the text.
-    own = "".join([description.text or "", *(inner.tail or "" for inner in description)]).strip()
+    own = own_text(description)
     problems = []
     language = description.get(XML_LANG)
     if not language:
@@ -397,6 +398,11 @@ def _description(item: etree._Element) -> Finding:
     if short := text_of(child(description, "ShortName")):
         value += f" (ShortName: {short})"
     return value, problems
+
+
+def own_text(description: etree._Element) -> str:
+    """A Description's own text: a ShortName inside it is the short form, not the text."""
+    return "".join([description.text or "", *(inner.tail or "" for inner in description)]).strip()
 
 
 def _unit(item: etree._Element) -> Finding:

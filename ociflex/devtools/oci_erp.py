@@ -1,6 +1,7 @@
 """The ERP simulator for SAP OCI: ``/dev/erp`` builds and launches a call-up, ``/dev/erp/hook``
-receives the basket and checks it (:mod:`ociflex.devtools.verdicts`); see
-:mod:`ociflex.devtools.routes`."""
+receives the basket and checks it (:mod:`ociflex.devtools.verdicts`), and for a customer whose
+ERP sends its purchase orders by cXML offers that order (:mod:`ociflex.devtools.cxml_orders`);
+see :mod:`ociflex.devtools.routes`. The HOOK_URL's query string names the customer."""
 
 import secrets
 import shlex
@@ -14,6 +15,12 @@ from werkzeug.datastructures import MultiDict
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
 from ociflex.devtools.common import EXTRA_ROWS, MASKED, bp, choose_customer, other_loopback_origin
+from ociflex.devtools.cxml_orders import (
+    basket_lines,
+    first_order,
+    order_customer,
+    order_form_values,
+)
 from ociflex.devtools.verdicts import check_basket_post
 from ociflex.oci.config import OCI, oci_settings
 from ociflex.oci.form_encoding import FormEncodingError, decode_form
@@ -160,7 +167,9 @@ def erp() -> ResponseReturnValue:
         if request.method == "POST" and source.get("customer") == chosen.id:
             params = edited_parameters(request.form)
         else:
-            hook_url = url_for("devtools.hook", session=secrets.token_hex(4), _external=True)
+            hook_url = url_for(
+                "devtools.hook", session=secrets.token_hex(4), customer=chosen.id, _external=True
+            )
             params = callup_parameters(chosen, hook_url)
         launch = _launch(chosen, source, params)
     other_origin = other_loopback_origin()
@@ -186,7 +195,9 @@ def erp() -> ResponseReturnValue:
 
 @bp.route("/erp/hook", methods=["GET", "POST"])
 def hook() -> str:
-    """The ERP's HOOK_URL: the basket the browser posts back, checked line by line."""
+    """The ERP's HOOK_URL: the basket the browser posts back, checked line by line, and the
+    form of the order for its bookings when the customer (``customer`` in the query string)
+    sends its orders by cXML."""
     query = urlencode(list(request.args.items(multi=True)))
     if request.method == "GET":
         return render_template("devtools/hook.html", report=None, charset=None, query=query)
@@ -194,9 +205,10 @@ def hook() -> str:
         pairs, charset = decode_form(request.get_data())
     except FormEncodingError:
         abort(400)
-    return render_template(
-        "devtools/hook.html",
-        report=check_basket_post(pairs, charset),
-        charset=charset,
-        query=query,
-    )
+    report = check_basket_post(pairs, charset)
+    page = {"report": report, "charset": charset, "query": query, "order": None}
+    customer = order_customer(request.args.get("customer", ""))
+    if customer is not None and report.lines:
+        order = first_order(customer, basket_lines(report.lines, customer))
+        page |= order_form_values(customer, order, False)
+    return render_template("devtools/hook.html", **page)

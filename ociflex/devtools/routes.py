@@ -15,15 +15,17 @@ another origin too), a new window or the whole window, and copy it as a link or 
 command. ``/dev/erp/hook``: the basket that comes back, each line's fields checked against the
 OCI rules (:mod:`ociflex.devtools.verdicts`). ``/dev/cxml``: the same for cXML PunchOut, a buyer
 that sends a PunchOutSetupRequest and checks the cart (:mod:`ociflex.devtools.cxml_buyer`).
+``/dev/cxml/order``: the purchase order (a cXML OrderRequest) that the customer's ERP sends for
+the bookings of a cart or basket that came back (:mod:`ociflex.devtools.cxml_orders`).
 """
 
 from flask import Flask, redirect, request
 from flask.typing import ResponseReturnValue
 
-from ociflex.devtools import cxml_buyer, oci_erp
+from ociflex.devtools import cxml_buyer, cxml_orders, oci_erp
 from ociflex.devtools.common import bp
 
-__all__ = ["cxml_buyer", "init_app", "oci_erp"]
+__all__ = ["cxml_buyer", "cxml_orders", "init_app", "oci_erp"]
 
 #: Where the pages are in development and testing, and where they are in production.
 OPEN_PREFIX = "/dev"
