@@ -197,21 +197,24 @@ def _skipped_hour() -> str:
     return gettext("This time does not exist on that day: the clocks go forward.")
 
 
-class _ReasonForm(ActionForm):
-    reason = TextAreaField(
-        lazy_gettext("Reason (sent to the requester)"),
+def reason_field(label: str) -> TextAreaField:
+    """A reason of a few words to a few paragraphs, for people to read later."""
+    return TextAreaField(
+        label,
         validators=[
             multi_line_text,
             filled(),
             Length(
                 min=REASON_MIN_LENGTH,
                 max=REASON_MAX_LENGTH,
-                message=lazy_gettext(
-                    "Write between %(min)d and %(max)d characters.",
-                ),
+                message=lazy_gettext("Write between %(min)d and %(max)d characters."),
             ),
         ],
     )
+
+
+class _ReasonForm(ActionForm):
+    reason = reason_field(lazy_gettext("Reason (sent to the requester)"))
 
 
 class RejectForm(_ReasonForm):

@@ -3,16 +3,14 @@ a request, or dismiss the order. Like the workflow's forms (:mod:`ociflex.ops.fo
 carries the order's ``version`` as the operator saw it, and Flask-WTF's CSRF token."""
 
 from flask_babel import gettext, lazy_gettext
-from wtforms import StringField, TextAreaField
-from wtforms.validators import Length, ValidationError
+from wtforms import StringField
+from wtforms.validators import ValidationError
 
 from ociflex.models import PurchaseOrder, parse_reference
 from ociflex.ops.forms import (
-    REASON_MAX_LENGTH,
-    REASON_MIN_LENGTH,
     ActionForm,
     filled,
-    multi_line_text,
+    reason_field,
     single_line,
 )
 from ociflex.ops.inbox_filters import MAX_ID
@@ -47,18 +45,7 @@ class LinkForm(ActionForm):
 class DismissForm(ActionForm):
     """Why the order needs nothing more, for the operators who look at it later."""
 
-    reason = TextAreaField(
-        lazy_gettext("Reason (kept with the order)"),
-        validators=[
-            multi_line_text,
-            filled(),
-            Length(
-                min=REASON_MIN_LENGTH,
-                max=REASON_MAX_LENGTH,
-                message=lazy_gettext("Write between %(min)d and %(max)d characters."),
-            ),
-        ],
-    )
+    reason = reason_field(lazy_gettext("Reason (kept with the order)"))
 
 
 def blank_link_form(order: PurchaseOrder) -> LinkForm:
