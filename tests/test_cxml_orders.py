@@ -326,6 +326,7 @@ def test_an_order_for_other_days_is_matched_and_operations_are_told(
     assert request_of(order_app, reference).erp_po_number == "4500012345"
     [notice] = notices_of(order_app)
     assert notice.kind == "order_notice"
+    assert notice.request_id == request_of(order_app, reference).id  # listed on its page
     assert "4500012345" in notice.subject
     # In Dutch, as every e-mail to operations: days 4 against 3, day rate 60.00 against 64.00.
     for figure in ("4", "60.00", "64.00"):

@@ -125,10 +125,13 @@ def _take(
     found = findings(order, lines, requests, earlier)
     _retire(earlier, received.order_type)
     named = {line.request_id for line in lines}
-    for rental in _affected(lines, earlier, requests, received.order_type):
+    affected = _affected(lines, earlier, requests, received.order_type)
+    for rental in affected:
         apply_order(session, order, rental, actor=_actor(received), named=rental.id in named)
     if notify and found:
-        enqueue(session, order_notice(notify, customer, order, found))
+        # Kept with the first request it concerns, so its page lists the e-mail too.
+        first = affected[0] if affected else None
+        enqueue(session, order_notice(notify, customer, order, found), first)
     session.commit()
     matched = tuple(dict.fromkeys(line.reference for line in lines if line.request_id))
     return Intake(
