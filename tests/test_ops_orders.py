@@ -165,6 +165,21 @@ def test_the_list_shows_the_orders_that_need_an_operator_newest_first(
     assert every.rows("orders")[-1][7:] == ["1", reference(rental_id)]
 
 
+def test_the_inbox_announces_the_orders_that_wait_for_an_operator(
+    ops_client: FlaskClient, buyer: Buyer
+) -> None:
+    rental_id = booked(buyer)
+    ordered(buyer, Order([Line(reference(rental_id))], payload_id="p-1"))
+    assert not get(ops_client, "/ops/").has("waiting-orders")
+
+    ordered(buyer, Order([Line(UNKNOWN)], order_id="4500020000", payload_id="p-2"))
+    ordered(buyer, Order([Line(None)], order_id="4500030000", payload_id="p-3"))
+
+    inbox = get(ops_client, "/ops/")
+    assert inbox.text("waiting-orders").startswith("2 ")
+    assert ("Koppel of leg ze terzijde", "/ops/orders") in inbox.links("waiting-orders")
+
+
 def test_the_list_says_when_no_order_needs_an_operator(app: Flask, ops_client: FlaskClient) -> None:
     page = get(ops_client, "/ops/orders")
     assert page.text("no-orders").startswith(shown(app, "No order needs an operator."))

@@ -26,6 +26,7 @@ from ociflex.ops.labels import days_label, page_language, status_label
 from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
 from ociflex.ops.outbox_page import failing_count
 from ociflex.ops.request_page import protocol_name
+from ociflex.orders.handling import waiting_count
 from ociflex.text import N_
 
 #: The protocols whose requests the list marks next to their reference; OCI, by which most
@@ -103,5 +104,6 @@ def inbox() -> ResponseReturnValue:
         dates=date_formatter(),
         request_url=id_url_maker("ops.request_detail", "request_id"),
         failing=failing_count(session),
+        waiting_orders=waiting_count(session),
         inbox_url=list_url_maker("ops.inbox", filters.args()),
     )

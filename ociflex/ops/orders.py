@@ -36,7 +36,7 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -57,7 +57,14 @@ from ociflex.ops.order_labels import handling_label, shown_differences, state_la
 from ociflex.ops.request_page import readable_document
 from ociflex.ops.transfers import customer_name
 from ociflex.orders.findings import unmatched
-from ociflex.orders.handling import HandlingError, Operator, dismiss, lines_of, link_line
+from ociflex.orders.handling import (
+    HandlingError,
+    Operator,
+    dismiss,
+    lines_of,
+    link_line,
+    waiting_count,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,12 +162,6 @@ def _listed(session: Session, orders: list[PurchaseOrder]) -> list[ListedOrder]:
         )
         for order in orders
     ]
-
-
-def waiting_count(session: Session) -> int:
-    """How many orders need an operator."""
-    statement = select(func.count()).where(PurchaseOrder.handling == WAITING)
-    return int(session.scalar(statement) or 0)
 
 
 @bp.get("/orders")

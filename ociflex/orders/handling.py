@@ -4,7 +4,7 @@ write transaction; the caller commits."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -39,6 +39,12 @@ def lines_of(session: Session, order: PurchaseOrder) -> list[PurchaseOrderLine]:
             .order_by(PurchaseOrderLine.line_number, PurchaseOrderLine.id)
         )
     )
+
+
+def waiting_count(session: Session) -> int:
+    """How many orders need an operator: a line of theirs names no request."""
+    statement = select(func.count()).where(PurchaseOrder.handling == "unmatched")
+    return int(session.scalar(statement) or 0)
 
 
 def link_line(
