@@ -12,7 +12,7 @@ protocol's name (see :mod:`ociflex.customers.sections.protocol`).
 import hmac
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -125,6 +125,10 @@ class ProtocolSettings(Protocol):
         """The URLs carts may go back to; their origins may frame ociflex by default."""
         ...
 
+    def with_return_urls(self, urls: tuple[str, ...]) -> "ProtocolSettings":
+        """The same settings, carts also allowed back to ``urls`` where carts go back at all."""
+        ...
+
 
 _Settings = TypeVar("_Settings", bound=ProtocolSettings)
 
@@ -173,6 +177,17 @@ class Customer:
 
     def speaks(self, protocol: str) -> bool:
         return protocol in self.protocols
+
+    def with_return_urls(self, urls: tuple[str, ...], origins: tuple[str, ...]) -> "Customer":
+        """This customer with its carts also allowed back to ``urls`` and its pages framed from
+        ``origins`` too, by every protocol it speaks (see :mod:`ociflex.punchout.dev_server`)."""
+        protocols = {
+            name: settings.with_return_urls(urls) for name, settings in self.protocols.items()
+        }
+        ancestors = tuple(
+            dict.fromkeys(a for a in (*self.frame_ancestors, *origins) if a != "'none'")
+        )
+        return replace(self, protocols=protocols, frame_ancestors=ancestors)
 
     def settings_for(self, protocol: str, kind: type[_Settings]) -> _Settings:
         """This customer's settings of ``protocol``, a ``kind``; :class:`NotSpoken` when it does

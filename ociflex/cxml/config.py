@@ -1,7 +1,7 @@
 """A customer's cXML settings, as :mod:`ociflex.cxml.customer_section` reads them from its file."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ociflex.customers.model import Customer, Secret
 
@@ -53,6 +53,13 @@ class CxmlSettings:
     @property
     def return_urls(self) -> tuple[str, ...]:
         return self.browser_form_posts
+
+    def with_return_urls(self, urls: tuple[str, ...]) -> "CxmlSettings":
+        """Only where carts go back at all: a customer that sends only its orders by cXML
+        stays one."""
+        if not self.browser_form_posts:
+            return self
+        return replace(self, browser_form_posts=(*self.browser_form_posts, *urls))
 
     def identifies(self, domain: str, identity: str) -> bool:
         """Whether a From credential names this buyer."""

@@ -2,7 +2,7 @@
 
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ociflex.customers.model import Customer, Field, Secret
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
@@ -45,6 +45,9 @@ class OciSettings:
     @property
     def return_urls(self) -> tuple[str, ...]:
         return self.hook_urls
+
+    def with_return_urls(self, urls: tuple[str, ...]) -> "OciSettings":
+        return replace(self, hook_urls=(*self.hook_urls, *urls))
 
     def param(self, field: Field) -> str:
         return self.params[field.name]

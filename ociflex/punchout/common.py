@@ -17,6 +17,7 @@ from ociflex.customers.registry import customers
 from ociflex.cxml.config import CXML
 from ociflex.cxml.start_page import StartPageTokens
 from ociflex.models import format_reference
+from ociflex.punchout.dev_server import served_here
 from ociflex.text import N_
 from ociflex.transfers import record_transfer
 from ociflex.web import Unavailable
@@ -116,6 +117,7 @@ def served_customer(
         log.warning("%s for unknown or unserved customer %r", kind, customer_id[:64])
         record(kind, "rejected", 404, customer_id, protocol, reason=UNKNOWN_CUSTOMER, **received())
         abort(404)
+    customer = served_here(customer)
     show_as(customer)
     return customer
 

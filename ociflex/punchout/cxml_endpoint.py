@@ -56,6 +56,7 @@ from ociflex.punchout.common import (
     record,
     start_page_tokens,
 )
+from ociflex.punchout.dev_server import served_here
 from ociflex.return_urls import origin_of
 from ociflex.text import N_
 
@@ -95,7 +96,7 @@ def endpoint(customer_id: str) -> Response:
 
 def _cxml_customer(customer_id: str) -> Customer | None:
     customer = customers().get(customer_id)
-    return customer if customer is not None and customer.speaks(CXML) else None
+    return served_here(customer) if customer is not None and customer.speaks(CXML) else None
 
 
 def _answer(exchange: Exchange, customer: Customer | None) -> Response:
