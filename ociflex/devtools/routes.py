@@ -17,15 +17,17 @@ OCI rules (:mod:`ociflex.devtools.verdicts`). ``/dev/cxml``: the same for cXML P
 that sends a PunchOutSetupRequest and checks the cart (:mod:`ociflex.devtools.cxml_buyer`).
 ``/dev/cxml/order``: the purchase order (a cXML OrderRequest) that the customer's ERP sends for
 the bookings of a cart or basket that came back (:mod:`ociflex.devtools.cxml_orders`).
+``/dev/mail``: the e-mails ociflex wrote, as their recipients read them
+(:mod:`ociflex.devtools.mail_viewer`).
 """
 
 from flask import Flask, redirect, request
 from flask.typing import ResponseReturnValue
 
-from ociflex.devtools import cxml_buyer, cxml_orders, oci_erp
+from ociflex.devtools import cxml_buyer, cxml_orders, mail_viewer, oci_erp
 from ociflex.devtools.common import bp
 
-__all__ = ["cxml_buyer", "cxml_orders", "init_app", "oci_erp"]
+__all__ = ["cxml_buyer", "cxml_orders", "init_app", "mail_viewer", "oci_erp"]
 
 #: Where the pages are in development and testing, and where they are in production.
 OPEN_PREFIX = "/dev"
