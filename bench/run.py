@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": lambda: startup([1] if quick else [1, 100, 1000]),
         "outbox": lambda: outbox(500 if quick else 10_000),
         # The big inbox's CPU cost is shown by 200,000 requests already (seeding a second
-        # million would take two more minutes).
+        # million would add as much time as the inbox section's own seeding).
         "cpu": lambda: cpu_costs([sizes[0], min(large, 200_000)], 30 if quick else 200),
     }
     began = time.monotonic()

@@ -44,11 +44,13 @@ def _schema_revision() -> str | None:
 
 @bp.get("/live")
 def live() -> tuple[dict[str, str], int]:
+    """Say that the process answers; never asks the database (see the module doc)."""
     return {"status": "live"}, 200
 
 
 @bp.get("/ready")
 def ready() -> tuple[dict[str, object], int]:
+    """Say whether this worker can serve: database reachable and schema current, else 503."""
     registry = customers()
     served = {"served": len(registry.result.customers), "refused": len(registry.result.problems)}
     try:

@@ -57,8 +57,9 @@ def _upsert(insert: Callable[[type[StatusCount]], Any]) -> Any:
     )
 
 
-#: Built once per dialect and run on the session's connection: building the statement and
-#: running it through the ORM cost seven times the statement itself.
+#: Built once per dialect and run on the session's connection: every booking and every
+#: operator action runs it, and building it anew and going through the ORM each time would be
+#: most of its work.
 _UPSERTS = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 
 

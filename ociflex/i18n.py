@@ -111,9 +111,9 @@ class DateFormatter:
     ``dateformat`` and ``datetimeformat`` filters write them with a named format.
 
     Those look up the language, the timezone and the locale's pattern for every date they
-    write, which is a quarter of a list page of 50 rows with three dates each. This looks
-    them up once: the patterns are parsed once per language and format, and the text of each
-    day, and of each minute of the day when the time shows no seconds, is kept.
+    write, and a list page of 50 rows writes three dates a row. This looks them up once: the
+    patterns are parsed once per language and format, and the text of each day, and of each
+    minute of the day when the time shows no seconds, is kept.
     """
 
     def __init__(self, locale: Locale, timezone: dt.tzinfo) -> None:
@@ -124,7 +124,7 @@ class DateFormatter:
         """``value`` in the page's timezone; a naive ``value`` is UTC (as Babel takes it).
 
         Babel also normalizes the result with a pytz timezone: a no-op after ``astimezone``,
-        which already goes through the zone's ``fromutc``, and a third of the cost.
+        which already goes through the zone's ``fromutc``, so it is left out here.
         """
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)

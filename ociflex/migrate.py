@@ -1,7 +1,7 @@
 """Schema migrations through Alembic, driven from ociflex's own settings.
 
-Alembic is imported when a migration runs, not with the app: it is a fifth of a worker's
-import time, and serving requests never needs it.
+Alembic is imported when a migration runs, not with the app: serving requests never needs
+it, and importing it would lengthen every worker's start.
 """
 
 from __future__ import annotations

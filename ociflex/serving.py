@@ -18,10 +18,9 @@ preload_app = True
 def default_workers() -> int:
     """``WEB_CONCURRENCY`` when set, else one sync worker per core.
 
-    Measured on 2 cores (docs/performance.md): 2 workers answered the booking form 15-50%
-    faster than 4, with a third lower p99, and the whole punch-out as fast; a request is
-    CPU-bound Python, and more workers than cores only add context switches and wake-ups on
-    every accepted connection.
+    A request is CPU-bound Python, so more workers than cores only add context switches and
+    wake-ups on every accepted connection (docs/performance.md, "Recommended gunicorn
+    configuration", compares worker counts).
     """
     return int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 

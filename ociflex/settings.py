@@ -156,18 +156,21 @@ def mail_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _proxy_hops(environ: Mapping[str, str]) -> int:
-    hops = _int(environ, "OCIFLEX_PROXY_HOPS", 0)
-    if not 0 <= hops <= 5:
-        raise SettingsError(f"OCIFLEX_PROXY_HOPS must be between 0 and 5, not {hops}")
-    return hops
+def _int_between(
+    environ: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str = ""
+) -> int:
+    """The whole number ``name`` (``default`` when unset); refused outside ``low``-``high``."""
+    value = _int(environ, name, default)
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}{unit}, not {value}")
+    return value
 
 
-def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
-    """Flask config values for ``environ``; raises :class:`SettingsError` on unsafe settings."""
-    env = environ.get("OCIFLEX_ENV", "production")
-    if env not in ENVIRONMENTS:
-        raise SettingsError(f"OCIFLEX_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+def _secret_keys(
+    environ: Mapping[str, str], env: str, instance_path: Path
+) -> tuple[str, list[str]]:
+    """SECRET_KEY and SECRET_KEY_FALLBACKS; production refuses a missing or weak key, and
+    elsewhere a missing SECRET_KEY is made once and kept in the instance folder."""
     secret_key = environ.get("SECRET_KEY", "")
     if not secret_key:
         if env == "production":
@@ -181,31 +184,30 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
         _refuse_weak_key("SECRET_KEY", secret_key)
         for fallback in fallbacks:
             _refuse_weak_key("A key in SECRET_KEY_FALLBACKS", fallback)
-        if _debug_requested(environ):
-            raise SettingsError(
-                "FLASK_DEBUG is on in production: its debugger lets anyone who reaches an error "
-                "page run code on the server. Unset FLASK_DEBUG (or use OCIFLEX_ENV=development)."
-            )
+    return secret_key, fallbacks
+
+
+def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    """Flask config values for ``environ``; raises :class:`SettingsError` on unsafe settings."""
+    env = environ.get("OCIFLEX_ENV", "production")
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"OCIFLEX_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    secret_key, fallbacks = _secret_keys(environ, env, instance_path)
+    if env == "production" and _debug_requested(environ):
+        raise SettingsError(
+            "FLASK_DEBUG is on in production: its debugger lets anyone who reaches an error "
+            "page run code on the server. Unset FLASK_DEBUG (or use OCIFLEX_ENV=development)."
+        )
     customers_dir = Path(environ.get("OCIFLEX_CUSTOMERS_DIR", "config/customers"))
     dev_tools = environ.get("OCIFLEX_DEV_TOOLS", "1" if env == "development" else "0") == "1"
-    retention_days = _int(environ, "OCIFLEX_TRANSFER_RETENTION_DAYS", 90)
-    if not 1 <= retention_days <= MAX_TRANSFER_RETENTION_DAYS:
-        raise SettingsError(
-            "OCIFLEX_TRANSFER_RETENTION_DAYS must be between 1 and "
-            f"{MAX_TRANSFER_RETENTION_DAYS}, not {retention_days}"
-        )
-    start_page_max_age = _int(environ, "OCIFLEX_START_PAGE_MAX_AGE", 600)
-    if not 10 <= start_page_max_age <= MAX_START_PAGE_AGE:
-        raise SettingsError(
-            f"OCIFLEX_START_PAGE_MAX_AGE must be between 10 and {MAX_START_PAGE_AGE} seconds, "
-            f"not {start_page_max_age}"
-        )
-    idle_minutes = _int(environ, "OCIFLEX_OPS_IDLE_MINUTES", 30)
+    retention_days = _int_between(
+        environ, "OCIFLEX_TRANSFER_RETENTION_DAYS", 90, 1, MAX_TRANSFER_RETENTION_DAYS
+    )
+    start_page_max_age = _int_between(
+        environ, "OCIFLEX_START_PAGE_MAX_AGE", 600, 10, MAX_START_PAGE_AGE, " seconds"
+    )
     max_minutes = int(OPS_SESSION_MAX_AGE.total_seconds() // 60)
-    if not 1 <= idle_minutes <= max_minutes:
-        raise SettingsError(
-            f"OCIFLEX_OPS_IDLE_MINUTES must be between 1 and {max_minutes}, not {idle_minutes}"
-        )
+    idle_minutes = _int_between(environ, "OCIFLEX_OPS_IDLE_MINUTES", 30, 1, max_minutes)
     return {
         "OCIFLEX_ENV": env,
         "SECRET_KEY": secret_key,
@@ -213,7 +215,7 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
         "DATABASE_URL": database_url(environ.get("DATABASE_URL"), instance_path),
         "OCIFLEX_CUSTOMERS_DIR": customers_dir.resolve(),
         "OCIFLEX_DEV_TOOLS": dev_tools,
-        "OCIFLEX_PROXY_HOPS": _proxy_hops(environ),
+        "OCIFLEX_PROXY_HOPS": _int_between(environ, "OCIFLEX_PROXY_HOPS", 0, 0, 5),
         # An employee may keep the booking form open for a while inside the ERP.
         "OCIFLEX_PUNCHOUT_MAX_AGE": _int(environ, "OCIFLEX_PUNCHOUT_MAX_AGE", 4 * 3600),
         # A cXML StartPage is opened right after the setup request, or never.

@@ -149,7 +149,7 @@ _INSERT = insert(Transfer)
 
 def store_transfer(connection: Connection, values: Mapping[str, Any]) -> None:
     """Write an entry (:func:`transfer_values`) in ``connection``'s transaction, with a Core
-    INSERT: the ORM's unit of work cost more than the statement itself."""
+    INSERT: for one lone row the ORM's unit of work is only overhead."""
     connection.execute(_INSERT, values)
 
 

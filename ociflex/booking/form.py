@@ -110,8 +110,8 @@ _MAX_FORM_CLASSES = 4096
 
 
 def booking_form_class(customer: Customer) -> type[BookingForm]:
-    """The form class of ``customer`` in the page's language, built on first use: building
-    it (labels, prices formatted) costs more than the rest of the call-up's checks."""
+    """The form class of ``customer`` in the page's language, built on first use and kept:
+    building it (labels translated, prices formatted) gives the same class on every call-up."""
     key = (id(customer), str(get_locale()))
     cached = _FORM_CLASSES.get(key)
     if cached is not None and cached[0] is customer:

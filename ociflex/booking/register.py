@@ -68,31 +68,10 @@ def _resend(
     return existing
 
 
-def register_request(
-    session: Session,
-    customer: Customer,
-    punchout: PunchoutSession,
-    booking: Booking,
-    build_cart: CartBuilder,
-    notify: str | None = None,
-    transfer: Mapping[str, Any] | None = None,
-) -> Registration:
-    """Store the request and its cart in one transaction, once per punch-out.
-
-    The cart carries the request's reference, so the row is flushed first to get its id; a
-    :class:`~ociflex.booking.cart.CartError` from ``build_cart`` rolls everything back, leaving
-    nothing stored. With ``notify`` (operations' address) an e-mail about the new request is
-    queued in the same transaction. With ``transfer`` (an entry's values made by
-    :func:`ociflex.transfers.transfer_values`) the cart is recorded in the transfer log in the
-    same transaction too: its outcome (``sent``; ``resent`` for a double submit), request and
-    cart are filled in here.
-    """
-    begin_write(session)
-    existing = _existing(session, punchout)
-    if existing is not None:
-        return _resend(session, existing, transfer)
+def _new_row(customer: Customer, punchout: PunchoutSession, booking: Booking) -> RentalRequest:
+    """The request as booked, ``new``; its cart is filled in once the row has its reference."""
     vehicle = booking.vehicle
-    row = RentalRequest(
+    return RentalRequest(
         punchout_id=punchout.id,
         customer_id=customer.id,
         protocol=punchout.protocol,
@@ -116,6 +95,32 @@ def register_request(
         inbound=punchout.inbound,
         cart={},
     )
+
+
+def register_request(
+    session: Session,
+    customer: Customer,
+    punchout: PunchoutSession,
+    booking: Booking,
+    build_cart: CartBuilder,
+    notify: str | None = None,
+    transfer: Mapping[str, Any] | None = None,
+) -> Registration:
+    """Store the request and its cart in one transaction, once per punch-out.
+
+    The cart carries the request's reference, so the row is flushed first to get its id; a
+    :class:`~ociflex.booking.cart.CartError` from ``build_cart`` rolls everything back, leaving
+    nothing stored. With ``notify`` (operations' address) an e-mail about the new request is
+    queued in the same transaction. With ``transfer`` (an entry's values made by
+    :func:`ociflex.transfers.transfer_values`) the cart is recorded in the transfer log in the
+    same transaction too: its outcome (``sent``; ``resent`` for a double submit), request and
+    cart are filled in here.
+    """
+    begin_write(session)
+    existing = _existing(session, punchout)
+    if existing is not None:
+        return _resend(session, existing, transfer)
+    row = _new_row(customer, punchout, booking)
     try:
         session.add(row)
         session.flush()

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -222,8 +222,7 @@ class _Rows:
         ]
 
     def chunk(self, positions: range, first_id: int, first_event_id: int) -> "_Chunk":
-        pick = self.random
-        statuses = pick.choices(
+        statuses = self.random.choices(
             list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values()), k=len(positions)
         )
         chunk = _Chunk()
@@ -234,68 +233,9 @@ class _Rows:
             if position < self.count - 2000 and status in ("new", "in_progress"):
                 status = "confirmed"
             customer = self.customers[request_id % len(self.customers)]
-            code, vehicle_name, rate = customer.vehicles[request_id % len(customer.vehicles)]
             created = self.now - self.step * (self.count - position)
             at = created.strftime(self.moment)
-            start = created.date() + timedelta(days=pick.randrange(1, 60))
-            days = pick.randrange(1, 15)
-            name, name_key, mailbox = pick.choice(self.people)
-            email = f"{mailbox}{request_id % 997}@{customer.id}.example".lower()
-            cost_centre = str(4000 + request_id % 900)
-            locations = customer.locations
-            basket = {
-                "action": f"https://erp.{customer.id}.example/hook",
-                "target": "_top",
-                "charset": "utf-8",
-                "fields": [
-                    ["NEW_ITEM-DESCRIPTION[1]", f"{code} {start:%d-%m-%Y}"],
-                    ["NEW_ITEM-QUANTITY[1]", str(days)],
-                    ["NEW_ITEM-UNIT[1]", "DAY"],
-                    ["NEW_ITEM-PRICE[1]", str(rate)],
-                    ["NEW_ITEM-CURRENCY[1]", customer.currency],
-                    ["NEW_ITEM-EXT_PRODUCT_ID[1]", code],
-                    ["NEW_ITEM-EXT_QUOTE_ID[1]", format_reference(request_id)],
-                ],
-            }
-            chunk.requests.append(
-                (
-                    request_id,
-                    f"seed-{request_id}",
-                    customer.id,
-                    "oci",
-                    status,
-                    customer.language,
-                    1 if status == "new" else 2,
-                    email,
-                    name,
-                    name_key,
-                    code,
-                    vehicle_name,
-                    str(rate),
-                    customer.currency,
-                    start.isoformat(),
-                    (start + timedelta(days=days - 1)).isoformat(),
-                    days,
-                    locations[request_id % len(locations)] if locations else None,
-                    "",
-                    cost_centre,
-                    f"PO-{request_id}",
-                    json.dumps({"email": email, "full_name": name, "cost_centre": cost_centre}),
-                    json.dumps(
-                        {
-                            "parameters": [
-                                ["USERNAME", f"{customer.id}-erp"],
-                                ["oci_usermail", email],
-                            ]
-                        }
-                    ),
-                    json.dumps(basket),
-                    "",
-                    "Seeded." if status in ("rejected", "cancelled") else "",
-                    at,
-                    at,
-                )
-            )
+            chunk.requests.append(self._request(request_id, status, customer, created, at))
             chunk.events.append(
                 (event_id, request_id, at, "employee", None, "registered", None, "new", "{}", None)
             )
@@ -319,6 +259,76 @@ class _Rows:
                 event_id += 1
             chunk.counts[customer.id, status] += 1
         return chunk
+
+    def _request(
+        self, request_id: int, status: str, customer: SeedCustomer, created: datetime, at: str
+    ) -> tuple[Any, ...]:
+        """The row of one request: a made-up requester, the customer's vehicle, made-up days."""
+        pick = self.random
+        code, vehicle_name, rate = customer.vehicles[request_id % len(customer.vehicles)]
+        start = created.date() + timedelta(days=pick.randrange(1, 60))
+        days = pick.randrange(1, 15)
+        name, name_key, mailbox = pick.choice(self.people)
+        email = f"{mailbox}{request_id % 997}@{customer.id}.example".lower()
+        cost_centre = str(4000 + request_id % 900)
+        locations = customer.locations
+        return (
+            request_id,
+            f"seed-{request_id}",
+            customer.id,
+            "oci",
+            status,
+            customer.language,
+            1 if status == "new" else 2,
+            email,
+            name,
+            name_key,
+            code,
+            vehicle_name,
+            str(rate),
+            customer.currency,
+            start.isoformat(),
+            (start + timedelta(days=days - 1)).isoformat(),
+            days,
+            locations[request_id % len(locations)] if locations else None,
+            "",
+            cost_centre,
+            f"PO-{request_id}",
+            json.dumps({"email": email, "full_name": name, "cost_centre": cost_centre}),
+            json.dumps(
+                {
+                    "parameters": [
+                        ["USERNAME", f"{customer.id}-erp"],
+                        ["oci_usermail", email],
+                    ]
+                }
+            ),
+            json.dumps(_basket(customer, request_id, code, start, days, rate)),
+            "",
+            "Seeded." if status in ("rejected", "cancelled") else "",
+            at,
+            at,
+        )
+
+
+def _basket(
+    customer: SeedCustomer, request_id: int, code: str, start: date, days: int, rate: Decimal
+) -> dict[str, Any]:
+    """The OCI basket the request was answered with."""
+    return {
+        "action": f"https://erp.{customer.id}.example/hook",
+        "target": "_top",
+        "charset": "utf-8",
+        "fields": [
+            ["NEW_ITEM-DESCRIPTION[1]", f"{code} {start:%d-%m-%Y}"],
+            ["NEW_ITEM-QUANTITY[1]", str(days)],
+            ["NEW_ITEM-UNIT[1]", "DAY"],
+            ["NEW_ITEM-PRICE[1]", str(rate)],
+            ["NEW_ITEM-CURRENCY[1]", customer.currency],
+            ["NEW_ITEM-EXT_PRODUCT_ID[1]", code],
+            ["NEW_ITEM-EXT_QUOTE_ID[1]", format_reference(request_id)],
+        ],
+    }
 
 
 @dataclass

@@ -100,7 +100,7 @@ def claim(app: Flask, batch: int, now: datetime, token: datetime) -> list[Claime
 def _write(app: Flask, statement: Executable, parameters: dict[str, Any] | None = None) -> None:
     """Run ``statement`` in a write transaction of its own, committed when this returns. Core on
     a pooled connection: the worker records an outcome after every message, and an ORM session
-    around one UPDATE cost more than the UPDATE."""
+    around one UPDATE is only overhead."""
     with write_connection(app.extensions["ociflex.engine"]) as connection:
         connection.execute(statement, parameters or {})
 

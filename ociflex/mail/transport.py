@@ -4,9 +4,9 @@ refusal for good from a failure worth another try (:func:`classify`).
 
 :func:`render` writes the bytes Flask-Mail's ``Message.as_bytes()`` wrote for these messages
 (same headers, MIME structure, transfer encodings and line breaks; only the random boundaries
-differ), without building and re-parsing a tree of ``email`` objects: that cost about 2.5 ms a
-message, the larger part of the worker's time. Headers still go through the ``email``
-package's SMTP policy, which folds long values and writes non-ASCII as encoded words.
+differ), without building and re-parsing a tree of ``email`` objects: the outbox worker spent
+most of its time per message on that tree (docs/performance.md). Headers still go through the
+``email`` package's SMTP policy, which folds long values and writes non-ASCII as encoded words.
 """
 
 import base64
@@ -101,8 +101,8 @@ def _boundary(content: bytes) -> str:
 
 def _multipart_type(subtype: str, boundary: str) -> bytes:
     """The Content-Type of a multipart, folded as the SMTP policy folds it: the boundary goes on
-    a line of its own when the header would be longer than 78 characters (the policy takes
-    0.2 ms to work that out for this one plain ASCII value)."""
+    a line of its own when the header would be longer than 78 characters (written here: the
+    policy's general folding is a lot of work for this one plain ASCII value)."""
     line = f'Content-Type: multipart/{subtype}; boundary="{boundary}"'
     if len(line) > 78:
         line = f'Content-Type: multipart/{subtype};\r\n boundary="{boundary}"'
@@ -213,7 +213,8 @@ def render(
 @cache
 def _tls_context() -> ssl.SSLContext:
     """Certificate checks for STARTTLS and SMTPS (smtplib's default context checks nothing).
-    Made once per process: loading the system's certificates takes about 30 ms."""
+    Made once per process: loading the system's certificates is slow, and they do not change
+    while the worker runs."""
     return ssl.create_default_context()
 
 

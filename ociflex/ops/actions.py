@@ -21,15 +21,18 @@ settles the race between step 1 and the commit: the UPDATE of the loser matches 
 gets the answer of step 1.
 
 ``templates/ops/_actions.html`` shows the forms, for the request page to include; it gets them
-from the template global ``ops_actions_panel(rental, customer)``.
+from the template global ``ops_actions_panel(rental, customer)``. ``templates/ops/refused.html``
+is the page of a refused action.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template_string, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime, format_time, gettext
 from sqlalchemy.orm import Session
@@ -74,16 +77,6 @@ CHANGED_FIELDS = {
 }
 
 _ACTION_RULE = "/requests/<int:request_id>/<any({}):action>".format(", ".join(FORMS))
-
-#: The page of a refused action: what went wrong and, for a form with errors, the forms again.
-_REFUSED_PAGE = """{% extends "ops/base.html" %}
-{% block title %}{{ heading }}{% endblock %}
-{% block ops_content %}
-<h1>{{ heading }}</h1>
-<p class="problem" role="alert">{{ problem }}</p>
-{% if submitted_action_forms %}{% include "ops/_actions.html" %}{% endif %}
-<p><a href="{{ back_url }}">{{ back_text }}</a></p>
-{% endblock %}"""
 
 
 # --- What the page shows ------------------------------------------------------------------------
@@ -142,89 +135,147 @@ def request_page(request_id: int) -> str:
 @bp.post(_ACTION_RULE)
 @login_required
 def request_action(request_id: int, action: str) -> ResponseReturnValue:
+    """Carry out an operator's action on a request, or say why not (see the module doc)."""
     session = get_session()
     begin_write(session)
     try:
-        return _act(session, request_id, action)
+        answer = _act(session, request_id, action)
     finally:
-        # A refused action leaves nothing behind; after a commit this does nothing.
+        # The one way out of the write transaction: a refused action leaves nothing behind, and
+        # after a commit this does nothing. The answer is made once the transaction has ended.
         session.rollback()
+    return answer()
 
 
-def _act(session: Session, request_id: int, action: str) -> ResponseReturnValue:
+#: What to answer an action, made once its write transaction has ended.
+_Answer = Callable[[], ResponseReturnValue]
+
+
+class _Refused(Exception):
+    """An action that changes nothing: what the operator is told, the HTTP status, why (for
+    the log), and for a form with errors the form to show again."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int,
+        why: str,
+        submitted: dict[str, ActionForm] | None = None,
+    ) -> None:
+        super().__init__(why)
+        self.message = message
+        self.status = status
+        self.why = why
+        self.submitted = submitted
+
+
+def _act(session: Session, request_id: int, action: str) -> _Answer:
+    """Steps 1 to 4 of the module doc, in the write transaction; returns what to answer."""
+    rental = _load(session, request_id)
+    form = submitted_form(action)
+    try:
+        _refuse_if_stale(rental, form)
+        to_status = _refuse_if_not_allowed(rental, action)
+        _refuse_if_invalid(form, action)
+    except _Refused as refusal:
+        _log_refusal(rental, action, form, refusal)
+        return partial(
+            _refused, rental, refusal.message, refusal.status, submitted=refusal.submitted
+        )
+    changes = _changes(action, form, rental)
+    if to_status == rental.status and not changes:
+        return partial(_unchanged, rental)
+    from_status = rental.status
+    try:
+        _apply(session, rental, action, to_status, changes)
+    except StaleDataError:
+        # Another operator's change was committed between our check and our UPDATE.
+        return partial(_lost_race, session, request_id, action)
+    return partial(_carried_out, rental, action, from_status, form, changes)
+
+
+def _load(session: Session, request_id: int) -> RentalRequest:
     rental = session.get(RentalRequest, request_id)
     if rental is None:
         abort(404)
-    form = submitted_form(action)
-    valid = form.validate()
+    return rental
+
+
+def _refuse_if_stale(rental: RentalRequest, form: ActionForm) -> None:
+    """Refuse a form that does not say which version the operator saw (400), or saw an older
+    one (409)."""
     seen = form.seen_version()
-    #: (message, HTTP status, why in the log)
-    refusal: tuple[str, int, str] | None = None
-    from_status = to_status = rental.status
     if seen is None:
         message = gettext("This form is incomplete. Reload the request's page and try again.")
-        refusal = (message, 400, "no version in the form")
-    elif seen != rental.version:
-        refusal = (_changed_meanwhile(rental), 409, "changed meanwhile")
-    elif action in TRANSITIONS:
-        try:
-            to_status = next_status(action, from_status)
-        except TransitionError as error:
-            refusal = (_translated(error), 409, "not allowed in this status")
-    if refusal is None and not valid:
-        message = gettext("Nothing was changed: correct the fields marked below.")
-        refusal = (message, 422, "errors in " + ", ".join(sorted(form.errors)))
-    if refusal is not None:
-        message, status, why = refusal
-        log.info(
-            "request %s: %s by %s refused (%s): %s; version seen %s, now %s; status %s",
-            request_id,
-            action,
-            current_operator().username,
-            status,
-            why,
-            seen,
-            rental.version,
-            rental.status,
-        )
-        session.rollback()
-        submitted = {action: form} if status == 422 else None
-        return _refused(rental, message, status, submitted=submitted)
+        raise _Refused(message, 400, "no version in the form")
+    if seen != rental.version:
+        raise _Refused(_changed_meanwhile(rental), 409, "changed meanwhile")
 
-    changes = _changes(action, form, rental)
-    if to_status == from_status and not changes:
-        session.rollback()
-        flash(gettext("Nothing changed in request %(reference)s.", reference=rental.reference))
-        return redirect(request_page(rental.id), 303)
-    operator = current_operator()
+
+def _refuse_if_not_allowed(rental: RentalRequest, action: str) -> str:
+    """The status ``action`` moves the request to; refused (409) when its status does not
+    allow the action. ``po_number`` leaves the status as it is."""
+    if action not in TRANSITIONS:
+        return rental.status
     try:
-        for name, (_old, new) in changes.items():
-            setattr(rental, name, new)
-        rental.status = to_status
-        record_event(
-            session,
-            rental,
-            actor=operator.username,
-            operator_id=operator.id,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            changes={name: [_json(old), _json(new)] for name, (old, new) in changes.items()},
-            client_address=client_address(),
-        )
-        if to_status != from_status:
-            move_count(session, rental.customer_id, from_status, to_status)
-        if action in MAILING_ACTIONS:
-            queue_status_mail(session, rental)
-        session.commit()
-    except StaleDataError:
-        # Another operator's change was committed between our check and our UPDATE.
-        session.rollback()
-        log.info("request %s: %s by %s lost a race", request_id, action, operator.username)
-        fresh = session.get(RentalRequest, request_id, populate_existing=True)
-        if fresh is None:
-            abort(404)
-        return _refused(fresh, _changed_meanwhile(fresh), 409)
+        return next_status(action, rental.status)
+    except TransitionError as error:
+        raise _Refused(_translated(error), 409, "not allowed in this status") from error
+
+
+def _refuse_if_invalid(form: ActionForm, action: str) -> None:
+    """Refuse a form with errors (422): the page shows it again, each error at its field."""
+    if not form.validate():
+        message = gettext("Nothing was changed: correct the fields marked below.")
+        why = "errors in " + ", ".join(sorted(form.errors))
+        raise _Refused(message, 422, why, submitted={action: form})
+
+
+def _log_refusal(rental: RentalRequest, action: str, form: ActionForm, refusal: _Refused) -> None:
+    log.info(
+        "request %s: %s by %s refused (%s): %s; version seen %s, now %s; status %s",
+        rental.id,
+        action,
+        current_operator().username,
+        refusal.status,
+        refusal.why,
+        form.seen_version(),
+        rental.version,
+        rental.status,
+    )
+
+
+def _apply(
+    session: Session,
+    rental: RentalRequest,
+    action: str,
+    to_status: str,
+    changes: dict[str, tuple[Any, Any]],
+) -> None:
+    """Change the request, write the event in its history, move the status counts, queue the
+    requester's e-mail and commit. Raises StaleDataError when another operator's change was
+    committed after the checks."""
+    operator = current_operator()
+    from_status = rental.status
+    for name, (_old, new) in changes.items():
+        setattr(rental, name, new)
+    rental.status = to_status
+    record_event(
+        session,
+        rental,
+        actor=operator.username,
+        operator_id=operator.id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        changes={name: [_json(old), _json(new)] for name, (old, new) in changes.items()},
+        client_address=client_address(),
+    )
+    if to_status != from_status:
+        move_count(session, rental.customer_id, from_status, to_status)
+    if action in MAILING_ACTIONS:
+        queue_status_mail(session, rental)
+    session.commit()
     log.info(
         "request %s: %s by %s (%s -> %s, changed: %s)",
         rental.reference,
@@ -234,11 +285,6 @@ def _act(session: Session, request_id: int, action: str) -> ResponseReturnValue:
         to_status,
         ", ".join(changes) or "-",
     )
-    flash(_done(action, from_status, rental))
-    if isinstance(form, ScheduleForm) and ({"pickup_at", "return_at"} & changes.keys()):
-        for warning in _date_warnings(rental):
-            flash(warning)
-    return redirect(request_page(rental.id), 303)
 
 
 def _changes(action: str, form: ActionForm, rental: RentalRequest) -> dict[str, tuple[Any, Any]]:
@@ -361,6 +407,38 @@ def _changed_meanwhile(rental: RentalRequest) -> str:
     )
 
 
+def _unchanged(rental: RentalRequest) -> ResponseReturnValue:
+    """An action that would change nothing: said, and back to the request."""
+    flash(gettext("Nothing changed in request %(reference)s.", reference=rental.reference))
+    return redirect(request_page(rental.id), 303)
+
+
+def _carried_out(
+    rental: RentalRequest,
+    action: str,
+    from_status: str,
+    form: ActionForm,
+    changes: dict[str, tuple[Any, Any]],
+) -> ResponseReturnValue:
+    """What was done, with a warning for planned days that differ from the requested ones;
+    back to the request."""
+    flash(_done(action, from_status, rental))
+    if isinstance(form, ScheduleForm) and ({"pickup_at", "return_at"} & changes.keys()):
+        for warning in _date_warnings(rental):
+            flash(warning)
+    return redirect(request_page(rental.id), 303)
+
+
+def _lost_race(session: Session, request_id: int, action: str) -> ResponseReturnValue:
+    """An action whose UPDATE found the request changed: refused as in step 1, with the
+    request as it is now."""
+    log.info("request %s: %s by %s lost a race", request_id, action, current_operator().username)
+    fresh = session.get(RentalRequest, request_id, populate_existing=True)
+    if fresh is None:
+        abort(404)
+    return _refused(fresh, _changed_meanwhile(fresh), 409)
+
+
 def _refused(
     rental: RentalRequest,
     problem: str,
@@ -370,8 +448,8 @@ def _refused(
 ) -> ResponseReturnValue:
     registry = current_app.extensions.get("ociflex.customers")
     customer = registry.get(rental.customer_id) if registry is not None else None
-    page = render_template_string(
-        _REFUSED_PAGE,
+    page = render_template(
+        "ops/refused.html",
         heading=gettext("Request %(reference)s", reference=rental.reference),
         problem=problem,
         rental=rental,

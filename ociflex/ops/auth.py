@@ -173,6 +173,7 @@ def _login_page(
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    """Log an operator in with user name and password, then go on to the page asked for."""
     next_url = local_next(request.args.get("next")) or OPS_HOME
     if request.method == "GET" and _resume_session() is not None:
         return redirect(next_url, 303)
@@ -206,6 +207,7 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """End the operator's session and go back to the login page."""
     token = session.get(SESSION_KEY)
     if isinstance(token, str):
         end_session(get_session(), token)

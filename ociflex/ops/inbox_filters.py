@@ -100,6 +100,14 @@ def read_query(args: Mapping[str, str]) -> InboxQuery:
     names = ("status", "customer", "vehicle", "from", "to", "q", "po", "before", "after")
     raw = {name: (args.get(name) or "").strip() for name in names}
     problems: dict[str, str] = {}
+    filters = _filters(raw, problems)
+    before, after = _page(raw, problems)
+    return InboxQuery(filters, _entered(raw), problems, before, after)
+
+
+def _filters(raw: Mapping[str, str], problems: dict[str, str]) -> Filters:
+    """The valid filters among the entered ones; ``problems`` gets why each other one is left
+    out."""
     status = raw["status"] or None
     if status is not None and status not in STATUSES:
         problems["status"] = gettext("There is no such status; all statuses are shown.")
@@ -116,19 +124,7 @@ def read_query(args: Mapping[str, str]) -> InboxQuery:
             "Choose a vehicle from the list; the requests for all vehicles are shown."
         )
         vehicle = None
-    start_from = _day(raw["from"]) if raw["from"] else None
-    if raw["from"] and start_from is None:
-        problems["from"] = gettext(
-            "The first pickup day is not a date (YYYY-MM-DD); it is left out."
-        )
-    start_to = _day(raw["to"]) if raw["to"] else None
-    if raw["to"] and start_to is None:
-        problems["to"] = gettext("The last pickup day is not a date (YYYY-MM-DD); it is left out.")
-    if start_from and start_to and start_from > start_to:
-        problems["from"] = problems["to"] = gettext(
-            "The first pickup day is after the last one; the pickup days are left out."
-        )
-        start_from = start_to = None
+    start_from, start_to = _pickup_days(raw, problems)
     q = " ".join(raw["q"].split())
     if q and not plain_text(q, SEARCH_MAX_LENGTH):
         problems["q"] = gettext(
@@ -142,16 +138,44 @@ def read_query(args: Mapping[str, str]) -> InboxQuery:
             "There is no such choice; requests with and without a purchase order are shown."
         )
         po = None
+    return Filters(status, customer, vehicle, start_from, start_to, q, po)
+
+
+def _pickup_days(
+    raw: Mapping[str, str], problems: dict[str, str]
+) -> tuple[date | None, date | None]:
+    """The first and last pickup day (``from``, ``to``); both are left out when reversed."""
+    start_from = _day(raw["from"]) if raw["from"] else None
+    if raw["from"] and start_from is None:
+        problems["from"] = gettext(
+            "The first pickup day is not a date (YYYY-MM-DD); it is left out."
+        )
+    start_to = _day(raw["to"]) if raw["to"] else None
+    if raw["to"] and start_to is None:
+        problems["to"] = gettext("The last pickup day is not a date (YYYY-MM-DD); it is left out.")
+    if start_from and start_to and start_from > start_to:
+        problems["from"] = problems["to"] = gettext(
+            "The first pickup day is after the last one; the pickup days are left out."
+        )
+        start_from = start_to = None
+    return start_from, start_to
+
+
+def _page(raw: Mapping[str, str], problems: dict[str, str]) -> tuple[int | None, int | None]:
+    """``before`` and ``after``: at most one, and a valid id; else the newest page."""
     before = page_cursor(raw["before"]) if raw["before"] else None
     after = page_cursor(raw["after"]) if raw["after"] else None
     wrong_page = (raw["before"] and before is None) or (raw["after"] and after is None)
     if wrong_page or (before is not None and after is not None):
         problems["page"] = gettext("This page address is not valid; the newest requests are shown.")
         before = after = None
-    filters = Filters(status, customer, vehicle, start_from, start_to, q, po)
-    # Shown in the form again: a control character as the replacement character.
-    entered = {
+    return before, after
+
+
+def _entered(raw: Mapping[str, str]) -> dict[str, str]:
+    """The parameters shown in the form again: a control character as the replacement
+    character."""
+    return {
         name: "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in value)
         for name, value in raw.items()
     }
-    return InboxQuery(filters, entered, problems, before, after)

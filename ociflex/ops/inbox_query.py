@@ -181,8 +181,8 @@ def filter_conditions(filters: Filters, dialect: str) -> list[ColumnElement[bool
 
 class ListedRequest(NamedTuple):
     """A request as the list shows it: the columns its template reads, named as on
-    :class:`RentalRequest`. Read as plain rows, a page takes less than half the CPU it takes
-    as :class:`RentalRequest` objects, and a tuple's attributes are the quickest to read."""
+    :class:`RentalRequest`. Plain rows, not ORM objects: a list only shows them, so it has no
+    use for the identity map and the change tracking that loading objects pays for."""
 
     id: int
     created_at: datetime

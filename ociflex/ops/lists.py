@@ -29,8 +29,8 @@ def id_url_maker(endpoint: str, argument: str) -> Callable[[int], str]:
     """``url(id)``: what ``url_for(endpoint, **{argument: id})`` returns, for an endpoint whose
     one rule takes the id as ``<int:argument>``.
 
-    A list links each of its 50 rows; building the address once and putting each id in it
-    costs a fraction of 50 ``url_for`` calls.
+    A list links each of its 50 rows: the address is built once and each id put in it,
+    rather than ``url_for`` finding and building the rule again for every row.
     """
     head, _, tail = url_for(endpoint, **{argument: _SAMPLE_ID}).rpartition(str(_SAMPLE_ID))
 

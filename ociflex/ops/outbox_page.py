@@ -60,6 +60,7 @@ def kind_label(kind: str) -> str:
 @bp.get("/outbox")
 @login_required
 def outbox() -> ResponseReturnValue:
+    """The e-mails given up on, or still failing after several attempts, newest first."""
     session = get_session()
     messages = failing_messages(session, limit=OUTBOX_LIMIT)
     return render_template(
@@ -76,6 +77,7 @@ def outbox() -> ResponseReturnValue:
 @bp.post("/outbox/<int:message_id>/retry")
 @login_required
 def outbox_retry(message_id: int) -> ResponseReturnValue:
+    """Have a failing e-mail sent again shortly, and go back to the outbox."""
     session = get_session()
     begin_write(session)
     message = retry_now(session, message_id) if message_id <= MAX_ID else None

@@ -159,7 +159,23 @@ def submit_booking(
     if not form.validate():
         return form_page(customer, session, form, status=422)
     booking = _booking(customer, session, form)
-    transfer = transfer_values(
+    transfer = _basket_entry(customer, protocol, session, extra)
+    try:
+        registration = _store(customer, session, booking, make_cart, transfer)
+    except NotEditable as refused:
+        if read_only_page is None:
+            raise
+        return read_only_page(customer, session, refused.status)
+    except CartError as error:
+        return _cart_refused(customer, protocol, session, extra, error)
+    return cart_page(customer, registration, session)
+
+
+def _basket_entry(
+    customer: Customer, protocol: str, session: PunchoutSession, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The transfer log's entry of the basket sent, stored with the request it registers."""
+    return transfer_values(
         kind="basket",
         outcome="sent",
         status=200,
@@ -171,32 +187,35 @@ def submit_booking(
         client_address=request.remote_addr,
         **extra,
     )
-    try:
-        registration = _store(customer, session, booking, make_cart, transfer)
-    except NotEditable as refused:
-        if read_only_page is None:
-            raise
-        return read_only_page(customer, session, refused.status)
-    except CartError as error:
-        log.error("basket refused: customer=%s problems=%s", customer.id, error.problems)
-        record(
-            "booking",
-            "rejected",
-            500,
-            customer.id,
-            protocol,
-            booking_params(),
-            reason=f"basket refused: {'; '.join(error.problems)}",
-            punchout_id=session.id,
-            **extra,
-        )
-        return error_page(
-            500,
-            N_("Your request cannot be sent to your purchasing system: %(problem)s"),
-            N_("Nothing was booked. Please contact Euromobil; the configuration needs a fix."),
-            problem="; ".join(error.problems),
-        )
-    return cart_page(customer, registration, session)
+
+
+def _cart_refused(
+    customer: Customer,
+    protocol: str,
+    session: PunchoutSession,
+    extra: Mapping[str, Any],
+    error: CartError,
+) -> tuple[str, int]:
+    """A cart that breaks a rule of its protocol (a configuration to fix): nothing is stored;
+    logged, and the employee is told."""
+    log.error("basket refused: customer=%s problems=%s", customer.id, error.problems)
+    record(
+        "booking",
+        "rejected",
+        500,
+        customer.id,
+        protocol,
+        booking_params(),
+        reason=f"basket refused: {'; '.join(error.problems)}",
+        punchout_id=session.id,
+        **extra,
+    )
+    return error_page(
+        500,
+        N_("Your request cannot be sent to your purchasing system: %(problem)s"),
+        N_("Nothing was booked. Please contact Euromobil; the configuration needs a fix."),
+        problem="; ".join(error.problems),
+    )
 
 
 def _store(

@@ -56,47 +56,11 @@ def function_call(customer: Customer, params: Params) -> tuple[str, int]:
     try:
         call = read_function_call(customer, params)
     except CallupError as error:
-        log.warning(
-            "function call rejected: customer=%s function=%s status=%s reason=%s",
-            customer.id,
-            function,
-            error.status,
-            error,
-        )
-        record(
-            "function",
-            "rejected",
-            error.status,
-            customer.id,
-            OCI,
-            reason=f"{function}: {error}",
-            **log_values(customer, params),
-        )
-        return error_page(error.status, error.message, error.fix, **error.params)
+        return _call_refused(customer, params, function, error)
     try:
         page, status = _ANSWERS[call.function](customer, call)
     except BasketError as error:
-        log.error(
-            "function call failed: customer=%s function=%s problems=%s",
-            customer.id,
-            call.function,
-            error.problems,
-        )
-        record(
-            "function",
-            "rejected",
-            500,
-            customer.id,
-            OCI,
-            reason=f"{call.function}: basket refused: {'; '.join(error.problems)}",
-            **log_values(customer, params),
-        )
-        return error_page(
-            500,
-            N_("The catalogue cannot answer your purchasing system: %(problem)s"),
-            N_("Please contact Euromobil; the configuration needs a fix."),
-            problem="; ".join(error.problems),
-        )
+        return _basket_refused(customer, params, call, error)
     answer = g.pop("function_answer", "")
     reason = f"{call.function}: {answer}" if answer else str(call.function)
     record(
@@ -109,6 +73,57 @@ def function_call(customer: Customer, params: Params) -> tuple[str, int]:
         **log_values(customer, params),
     )
     return page, status
+
+
+def _call_refused(
+    customer: Customer, params: Params, function: str, error: CallupError
+) -> tuple[str, int]:
+    """A call that fails the call-up's checks: logged, and the page says what to fix."""
+    log.warning(
+        "function call rejected: customer=%s function=%s status=%s reason=%s",
+        customer.id,
+        function,
+        error.status,
+        error,
+    )
+    record(
+        "function",
+        "rejected",
+        error.status,
+        customer.id,
+        OCI,
+        reason=f"{function}: {error}",
+        **log_values(customer, params),
+    )
+    return error_page(error.status, error.message, error.fix, **error.params)
+
+
+def _basket_refused(
+    customer: Customer, params: Params, call: FunctionCall, error: BasketError
+) -> tuple[str, int]:
+    """An answer whose basket breaks an OCI rule (a configuration to fix): logged, and the
+    page says so."""
+    log.error(
+        "function call failed: customer=%s function=%s problems=%s",
+        customer.id,
+        call.function,
+        error.problems,
+    )
+    record(
+        "function",
+        "rejected",
+        500,
+        customer.id,
+        OCI,
+        reason=f"{call.function}: basket refused: {'; '.join(error.problems)}",
+        **log_values(customer, params),
+    )
+    return error_page(
+        500,
+        N_("The catalogue cannot answer your purchasing system: %(problem)s"),
+        N_("Please contact Euromobil; the configuration needs a fix."),
+        problem="; ".join(error.problems),
+    )
 
 
 def _log_function(customer: Customer, call: FunctionCall, outcome: str, *args: object) -> None:
