@@ -5,10 +5,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import click
 from flask import Flask
+from flask.cli import run_command
+from flask.helpers import get_debug_flag
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import is_running_from_reloader
 
-from ociflex import cli, db, health, i18n, logs, mail, ops, protocols, settings, web
+from ociflex import cli, db, health, home, i18n, logs, mail, ops, protocols, settings, web
 from ociflex.customers import registry
 from ociflex.devtools import routes as devtools
 from ociflex.punchout import routes as punchout
@@ -37,18 +41,40 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     i18n.init_app(app)
     mail.init_app(app)
     web.init_app(app)
-    registry.init_app(app, protocols.CUSTOMER_SECTIONS, environ)
+    serves_requests = _serves_requests()
+    registry.init_app(app, protocols.CUSTOMER_SECTIONS, environ, serves_requests=serves_requests)
     cli.init_app(app)
     punchout.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
     # The operations pages (/ops/): always on, production needs them. CSRF for them only.
     ops.init_app(app)
     if app.config["OCIFLEX_DEV_TOOLS"]:
         # /dev/ in development and testing; /ops/dev/, behind the operator login, in production.
         devtools.init_app(app)
     app.extensions["ociflex.worker_started"] = lambda: _worker_started(app)
-    logging.getLogger(__name__).info("ociflex started (%s)", app.config["OCIFLEX_ENV"])
+    started = logging.INFO if serves_requests else logging.DEBUG  # a command's output stays its own
+    logging.getLogger(__name__).log(started, "ociflex started (%s)", app.config["OCIFLEX_ENV"])
     return app
+
+
+def _serves_requests() -> bool:
+    """Whether this process will answer requests with the app being created.
+
+    Not when the ``flask`` command creates it for a command other than ``run`` (``flask --app app
+    ociflex operator add``, ``flask shell``, ...), nor in the process of ``flask run --debug`` that
+    only watches the code and restarts the server process, which creates the app again. Yes for
+    gunicorn, the server process of ``flask run``, a test or a script.
+    """
+    command = click.get_current_context(silent=True)
+    if command is None:
+        return True
+    if command.command is not run_command:
+        return False
+    reloads = command.params.get("reload")
+    if reloads is None:  # as ``flask run`` decides: the reloader comes with --debug
+        reloads = get_debug_flag()
+    return not reloads or is_running_from_reloader()
 
 
 def _worker_started(app: Flask) -> None:

@@ -22,6 +22,7 @@ from ociflex.oci.basket import check_basket
 from ociflex.oci.developer_sheet import example_basket
 from ociflex.protocols import CUSTOMER_SECTIONS
 from tests.conftest import ACME_PASSWORD, DEMO_PASSWORD
+from tests.support.cli import customer_problems, flask_command, without
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = Path("tests") / "customers_broken"
@@ -264,6 +265,21 @@ def test_check_reads_the_files_now_not_at_start_up(cli_app: Flask, customers_dir
     assert result.exit_code == 1
     assert "basket.unit: 'dag' is not an ISO unit code" in result.output
     assert "did you mean DAY (day)?" in result.output
+
+
+def test_check_with_a_secret_unset_reports_each_problem_once_as_its_output(
+    cli_environ: dict[str, str],
+) -> None:
+    """The check's problems are its output (stdout, for a CI log); nothing is logged besides."""
+    environ = {**without(cli_environ, "OCIFLEX_DEMO_PASSWORD"), "OCIFLEX_ENV": "development"}
+    problems = customer_problems(environ, "demo")
+
+    result = flask_command("ociflex", "customers", "check", environ=environ)
+
+    assert result.returncode == 1, result.stderr
+    summary = f"2 customer files checked: 1 valid, 1 with {len(problems)} problems"
+    assert result.stdout.splitlines() == [*map(str, problems), summary]
+    assert result.stderr == ""
 
 
 # --- show ----------------------------------------------------------------------------------------

@@ -1,7 +1,16 @@
-"""The customer registry: live reload in development, start-up only everywhere else."""
+"""The customer registry: live reload in development, start-up only everywhere else; read
+before a server answers, and by a command only when it uses the customers; each problem of a
+file logged once."""
 
+import contextlib
 import logging
 import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,13 +20,26 @@ from flask.testing import FlaskClient
 
 from ociflex import create_app
 from ociflex.customers import registry as registry_module
+from ociflex.customers.loader import LoadResult
 from ociflex.customers.registry import (
     CHECK_INTERVAL,
     CustomerRegistry,
+    OnDemandCustomerRegistry,
     describe_changes,
     folder_signature,
 )
+from ociflex.protocols import CUSTOMER_SECTIONS
 from tests.conftest import ACME_PASSWORD, DEMO_PASSWORD
+from tests.support.cli import (
+    FLASK,
+    ROOT,
+    customer_problems,
+    not_served_lines,
+    process_environ,
+    without,
+)
+from tests.support.postgres import free_port
+from tests.support.servers import GunicornServer
 
 
 class Clock:
@@ -233,6 +255,187 @@ def test_files_are_read_at_start_up_only(
     assert registry.get("demo") is not None
     assert client.get("/oci/demo").status_code != 404
     app.extensions["ociflex.engine"].dispose()
+
+
+# --- Who reads the files, and how their problems are logged -----------------------------------
+
+
+def count_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The folders the registry reads from now on, one entry per read."""
+    reads: list[Path] = []
+    original = registry_module.load_customers
+
+    def counted(directory: Path, *args: object) -> LoadResult:
+        reads.append(directory)
+        return original(directory, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry_module, "load_customers", counted)
+    return reads
+
+
+def test_a_command_s_registry_reads_the_files_on_first_use_and_then_keeps_them(
+    tmp_path: Path, customers_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = count_loads(monkeypatch)
+    environ = environ_for("testing", tmp_path, customers_dir)
+    registry = OnDemandCustomerRegistry(customers_dir, CUSTOMER_SECTIONS, environ)
+    assert reads == []
+
+    assert registry.get("acme").name == "ACME Procurement Ltd"
+    assert reads == [customers_dir]
+    assert "demo" in registry.result.customers
+    assert registry.get("demo") is not None
+    assert reads == [customers_dir]
+
+
+def test_threads_that_first_use_a_command_s_registry_at_once_read_the_files_once(
+    tmp_path: Path, customers_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = count_loads(monkeypatch)
+    environ = environ_for("testing", tmp_path, customers_dir)
+    registry = OnDemandCustomerRegistry(customers_dir, CUSTOMER_SECTIONS, environ)
+    start = threading.Barrier(8)
+    names: list[str] = []
+
+    def first_use() -> None:
+        start.wait()
+        names.append(registry.get("acme").name)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert names == ["ACME Procurement Ltd"] * 8
+    assert reads == [customers_dir]
+
+
+def test_a_look_for_changes_before_the_first_use_is_the_first_read_not_a_change(
+    tmp_path: Path,
+    customers_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    environ = environ_for("development", tmp_path, customers_dir)
+    registry = OnDemandCustomerRegistry(customers_dir, CUSTOMER_SECTIONS, environ)
+    reads = count_loads(monkeypatch)
+
+    with caplog.at_level(logging.INFO, logger="ociflex.customers.registry"):
+        assert registry.reload_if_changed(force=True) is False
+
+    assert reads == [customers_dir]
+    assert registry.get("acme") is not None
+    assert not any("changed" in record.getMessage() for record in caplog.records)
+
+
+def test_an_app_that_answers_requests_logs_each_problem_as_an_error_once_before_the_first_one(
+    tmp_path: Path,
+    customers_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    environ = without(environ_for("production", tmp_path, customers_dir), "OCIFLEX_DEMO_PASSWORD")
+    problems = customer_problems(environ, "demo")
+    reads = count_loads(monkeypatch)
+
+    with caplog.at_level(logging.INFO, logger="ociflex"):
+        app = create_app(environ)
+        assert reads == [customers_dir], "read at start-up, not by the first request"
+        assert type(registry_of(app)) is CustomerRegistry  # a request reads a plain attribute
+        client = app.test_client()
+        for _ in range(3):
+            assert client.get("/oci/demo").status_code == 503
+            assert client.get("/oci/acme").status_code != 404
+
+    assert reads == [customers_dir]
+    errors = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "ociflex.customers.registry" and record.levelno == logging.ERROR
+    ]
+    assert errors == [f"customer demo is not served: {problem}" for problem in problems]
+    app.extensions["ociflex.engine"].dispose()
+
+
+def test_a_command_that_uses_the_customers_logs_their_problems_as_warnings(
+    tmp_path: Path, customers_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    environ = without(environ_for("testing", tmp_path, customers_dir), "OCIFLEX_DEMO_PASSWORD")
+    app = Flask(__name__)
+    app.config["OCIFLEX_CUSTOMERS_DIR"] = customers_dir
+    app.config["OCIFLEX_ENV"] = "testing"
+
+    with caplog.at_level(logging.INFO, logger="ociflex.customers.registry"):
+        registry_module.init_app(app, CUSTOMER_SECTIONS, environ, serves_requests=False)
+        assert caplog.records == [], "nothing read until a command uses the customers"
+        assert registry_of(app).get("demo") is None
+        assert registry_of(app).get("acme") is not None
+
+    problems = [r for r in caplog.records if "is not served" in r.getMessage()]
+    assert len(problems) == len(customer_problems(environ, "demo"))
+    assert {record.levelno for record in problems} == {logging.WARNING}
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("options", [["--debug"], ["--no-debug"]], ids=["reloader", "plain"])
+def test_the_development_server_logs_a_file_it_cannot_serve_once(
+    options: list[str], tmp_path: Path, customers_dir: Path
+) -> None:
+    """``flask run --debug`` runs two processes, one that watches the code and one that serves:
+    only the one that serves reads the files."""
+    environ = environ_for("development", tmp_path, customers_dir)
+    del environ["SECRET_KEY"], environ["OCIFLEX_DEMO_PASSWORD"]
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [*FLASK, "run", *options, "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=process_environ(environ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # the reloader's server process goes with it
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(f"http://127.0.0.1:{port}/healthz/live"):
+            assert server.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the group's processes may all be gone
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
+
+    text = log_path.read_text()
+    for line in not_served_lines("demo", customer_problems(environ, "demo")):
+        assert text.count(f"ERROR {line}") == 1, text
+    assert text.count("ociflex started") == 1, text
+
+
+def test_gunicorn_logs_a_file_it_cannot_serve_once_whatever_its_workers(
+    tmp_path: Path, customers_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in the master, before the workers are forked; they do not read it again."""
+    monkeypatch.delenv("OCIFLEX_DEMO_PASSWORD", raising=False)
+    environ = without(environ_for("testing", tmp_path, customers_dir), "OCIFLEX_DEMO_PASSWORD")
+
+    with GunicornServer(environ, workers=2) as server:
+        server.wait_for_log("ociflex worker ", count=2, timeout=15)
+    text = server.log_text()
+
+    for line in not_served_lines("demo", customer_problems(environ, "demo")):
+        assert text.count(f"ERROR {line}") == 1, text
 
 
 # --- The folder's signature ----------------------------------------------------------------------

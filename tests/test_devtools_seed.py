@@ -2,7 +2,9 @@
 the inbox must treat exactly like registered ones (counts, pages, search, history), on SQLite and
 on PostgreSQL."""
 
+import shutil
 from collections import Counter
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,6 +15,7 @@ from ociflex.db import session_for
 from ociflex.history import move_count
 from ociflex.models import STATUSES, RentalRequest, RequestEvent, format_reference
 from ociflex.ops.inbox_query import PAGE_SIZE
+from tests.support.cli import ROOT, customer_problems, flask_command, not_served_lines
 from tests.test_ops_inbox import follow, inbox
 from tests.test_ops_inbox import request_row as registered_request
 
@@ -112,3 +115,28 @@ def test_seeding_is_refused_in_production(environ: dict[str, str]) -> None:
         assert stored(app) == []
     finally:
         app.extensions["ociflex.engine"].dispose()
+
+
+def test_seeding_with_no_customer_served_warns_once_per_problem_and_says_why_it_stops(
+    tmp_path: Path,
+) -> None:
+    """A command that uses the customers reads them once, and a customer it cannot use is a
+    warning there (no server stops serving it); with none left the command fails, no traceback."""
+    customers_dir = tmp_path / "customers"
+    customers_dir.mkdir()
+    shutil.copy(ROOT / "config" / "customers" / "demo.yaml", customers_dir)  # the demo alone
+    environ = {
+        "OCIFLEX_ENV": "development",
+        "OCIFLEX_CUSTOMERS_DIR": str(customers_dir),
+        "OCIFLEX_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ociflex.sqlite3'}",
+    }
+
+    result = flask_command("ociflex", "dev", "seed", "--requests", "3", environ=environ)
+
+    assert result.returncode == 1
+    for line in not_served_lines("demo", customer_problems(environ, "demo")):
+        assert result.stderr.count(f"WARNING {line}") == 1, result.stderr
+    assert "ERROR" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.endswith("Error: no customer to seed requests for: none is served\n")

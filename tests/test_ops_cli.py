@@ -1,6 +1,8 @@
 """``flask --app app ociflex operator ...``: passwords asked twice or read from stdin, never
 shown; clear errors with a non-zero exit. On SQLite and PostgreSQL."""
 
+from pathlib import Path
+
 import pytest
 from click.testing import Result
 from flask import Flask
@@ -9,6 +11,7 @@ from werkzeug.security import check_password_hash
 
 from ociflex.db import session_for
 from ociflex.models import Operator
+from tests.support.cli import flask_command
 
 PASSWORD = "a-long-enough-secret"
 
@@ -32,6 +35,24 @@ def test_help_lists_the_commands_and_offers_no_password_argument(app: Flask) -> 
     assert "--name" in add_help
     assert "--password-stdin" in add_help
     assert "--password " not in add_help
+
+
+def test_add_help_with_the_demo_secret_unset_prints_no_customer_problem(
+    tmp_path: Path, customers_dir: Path
+) -> None:
+    """As on a fresh clone, where OCIFLEX_DEMO_PASSWORD is not set: managing operators needs no
+    customer, and reads none."""
+    environ = {
+        "OCIFLEX_ENV": "development",
+        "OCIFLEX_CUSTOMERS_DIR": str(customers_dir),
+        "OCIFLEX_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+
+    result = flask_command("ociflex", "operator", "add", "--help", environ=environ)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: ")
+    assert result.stderr == ""
 
 
 def test_add_asks_for_the_password_twice_without_showing_it(app: Flask) -> None:

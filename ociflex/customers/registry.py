@@ -1,5 +1,12 @@
 """The customers an app serves: loaded from their files at start-up.
 
+A process that answers requests (gunicorn, ``flask run``, a test's app) reads the files when the
+app is created, before it answers anything, and logs each problem of a file it cannot serve as an
+ERROR, once. A ``flask`` command other than ``run`` reads them only if it uses them (``ociflex dev
+seed``, ``flask shell``; :class:`OnDemandCustomerRegistry`), and logs the problems as warnings;
+``operator add`` or ``db upgrade`` never read them. ``customers check`` reads the files itself and
+prints the problems as its output (:mod:`ociflex.devtools.customers_cli`).
+
 In development (``OCIFLEX_ENV=development``) the folder is also watched: before a request, at
 most once a second per process, the files' names, sizes and modification times are compared
 with those of the last load, and the files are read again when any of them changed. Editing a
@@ -73,6 +80,14 @@ def describe_changes(before: Signature, after: Signature) -> str:
 
 
 class CustomerRegistry:
+    """The customers of a server, read by :meth:`load` before it answers requests (see
+    :func:`init_app`); their problems are errors."""
+
+    #: How a file that cannot be served is logged.
+    problem_level = logging.ERROR
+    #: The customers served and the problems of the files that are not, as of the last load.
+    result: LoadResult
+
     def __init__(
         self, directory: Path, sections: Sequence[ProtocolSection], environ: Mapping[str, str]
     ) -> None:
@@ -81,7 +96,6 @@ class CustomerRegistry:
         self.sections = tuple(sections)
         #: Where ``password_env`` secrets are looked up.
         self.environ = environ
-        self.result = LoadResult(customers={}, problems={})
         #: The folder as it was when :attr:`result` was read.
         self.signature: Signature = None
         #: The clock of the once-a-second limit (a test may replace it).
@@ -96,7 +110,7 @@ class CustomerRegistry:
         result = load_customers(self.directory, self.sections, self.environ)
         for customer_id, problems in result.problems.items():
             for problem in problems:
-                log.error("customer %s is not served: %s", customer_id, problem)
+                log.log(self.problem_level, "customer %s is not served: %s", customer_id, problem)
         log.info(
             "serving %d customer(s) from %s: %s",
             len(result.customers),
@@ -123,10 +137,11 @@ class CustomerRegistry:
             return False
         try:
             self._last_check = now
+            # Read first: an on-demand registry not yet read reads the files here (no change).
+            before = self.result.customers
             signature = folder_signature(self.directory)
             if signature == self.signature:
                 return False
-            before = self.result.customers
             log.info(
                 "customer files in %s changed (%s); reading them again",
                 self.directory,
@@ -143,9 +158,48 @@ class CustomerRegistry:
         return self.result.customers.get(customer_id)
 
 
-def init_app(app: Flask, sections: Sequence[ProtocolSection], environ: Mapping[str, str]) -> None:
-    registry = CustomerRegistry(app.config["OCIFLEX_CUSTOMERS_DIR"], sections, environ)
-    registry.load()
+class OnDemandCustomerRegistry(CustomerRegistry):
+    """The customers of a command: read when :attr:`result` is first used, if ever; a file that
+    cannot be used is a warning (the command goes on without it, no server stops serving it)."""
+
+    problem_level = logging.WARNING
+    _result: LoadResult | None = None
+
+    def __init__(
+        self, directory: Path, sections: Sequence[ProtocolSection], environ: Mapping[str, str]
+    ) -> None:
+        super().__init__(directory, sections, environ)
+        self._first_read = threading.Lock()
+
+    @property
+    def result(self) -> LoadResult:
+        with self._first_read:  # threads that need it at once wait for one read
+            if self._result is None:
+                return self.load()
+        return self._result
+
+    @result.setter
+    def result(self, result: LoadResult) -> None:
+        self._result = result
+
+
+def init_app(
+    app: Flask,
+    sections: Sequence[ProtocolSection],
+    environ: Mapping[str, str],
+    *,
+    serves_requests: bool = True,
+) -> None:
+    """Give ``app`` its registry. An app that will answer requests reads the files now, at
+    start-up (under gunicorn in the master, before the workers are forked), and a request reads
+    a plain attribute; any other app reads them when it first uses them, if ever."""
+    directory = app.config["OCIFLEX_CUSTOMERS_DIR"]
+    registry: CustomerRegistry
+    if serves_requests:
+        registry = CustomerRegistry(directory, sections, environ)
+        registry.load()
+    else:
+        registry = OnDemandCustomerRegistry(directory, sections, environ)
     app.extensions["ociflex.customers"] = registry
     if app.config["OCIFLEX_ENV"] == "development":
 

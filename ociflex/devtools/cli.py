@@ -38,7 +38,10 @@ def seed(count: int, customer_count: int | None, seed: int) -> None:
             "refusing to add made-up requests to a production database; "
             "run with OCIFLEX_ENV=development or testing"
         )
-    chosen = seed_customers(customers().result.customers, customer_count)
+    try:
+        chosen = seed_customers(customers().result.customers, customer_count)
+    except ValueError as error:  # no customer served (each file's problem is logged above)
+        raise click.ClickException(str(error)) from None
     report = seed_requests(app.extensions["ociflex.engine"], count, chosen, seed=seed)
     click.echo(
         f"added {report.requests} requests ({report.first_id}..{report.last_id}) and "
