@@ -21,6 +21,9 @@ class DropQueryStrings(logging.Filter):
 
 def init_app(app: Flask) -> None:
     logging.getLogger("werkzeug").addFilter(DropQueryStrings())
+    # Alembic lists each of its plugins at every start: noise on every 'db upgrade' that
+    # scripts/serve runs. The migrations it runs are still logged.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
