@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ociflex.db import get_session
 from ociflex.devtools.common import bp
 from ociflex.models import OutboxMessage
+from ociflex.ops.outbox_page import outbox_status_label
 
 #: The newest e-mails shown.
 SHOWN = 50
@@ -25,4 +26,9 @@ def mail() -> ResponseReturnValue:
     messages = get_session().scalars(
         select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(SHOWN)
     )
-    return render_template("devtools/mail.html", messages=list(messages), shown=SHOWN)
+    return render_template(
+        "devtools/mail.html",
+        messages=list(messages),
+        shown=SHOWN,
+        status_label=outbox_status_label,
+    )
