@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -15,6 +16,7 @@ from ociflex import create_app
 from ociflex.db import session_for
 from ociflex.models import PurchaseOrder, RentalRequest
 from tests.conftest import DEMO_PASSWORD
+from tests.support.journeys import as_a_browser_posts
 
 
 class _Inputs(HTMLParser):
@@ -120,6 +122,12 @@ def text_of(html: str, element_id: str) -> str:
     return "".join(parser.parts)
 
 
+def accepted(app: Flask) -> str:
+    """The hook page's verdict on a basket without problems, in the page's language."""
+    with app.test_request_context():
+        return gettext("SAP would accept every line.")
+
+
 @pytest.fixture
 def dev_app(environ: dict[str, str]) -> Iterator[Flask]:
     app = create_app({**environ, "OCIFLEX_DEV_TOOLS": "1"})
@@ -156,13 +164,18 @@ def booked_basket(client: FlaskClient) -> tuple[dict[str, str], _Inputs]:
     return params, form_of(basket_page.get_data(as_text=True), "oci-basket")
 
 
-def test_simulator_round_trip_shows_the_basket_per_line(dev_client: FlaskClient) -> None:
+def test_simulator_round_trip_shows_the_basket_per_line(
+    dev_app: Flask, dev_client: FlaskClient
+) -> None:
     params, basket = booked_basket(dev_client)
     assert params["HOOK_URL"].startswith("http://127.0.0.1:5000/dev/erp/hook?session=")
     assert params["PASSWORD"] == "demo-secret"
     assert basket.action == params["HOOK_URL"]
 
-    hook = dev_client.post(basket.action, data=MultiDict(basket.pairs))
+    # Posted as the employee's browser posts it: every line break as CR LF.
+    posted = [(name, as_a_browser_posts(value)) for name, value in basket.pairs]
+    assert posted == basket.pairs  # ociflex's basket has no other line breaks
+    hook = dev_client.post(basket.action, data=MultiDict(posted))
     page = hook.get_data(as_text=True)
     assert hook.status_code == 200
     assert 'data-line="1"' in page
@@ -177,6 +190,7 @@ def test_simulator_round_trip_shows_the_basket_per_line(dev_client: FlaskClient)
     assert rows["~OkCode"] == (None, "ADDI", "OK")
     assert {verdict for _line, _value, verdict in rows.values()} == {"OK"}
     assert 'class="problem' not in page
+    assert text_of(page, "verdict") == accepted(dev_app)
 
 
 def test_hook_page_reads_a_latin_1_basket(dev_client: FlaskClient) -> None:
@@ -210,7 +224,8 @@ VALID_LINE = [
     ("NEW_ITEM-PRICE[1]", "39.50"),
     ("NEW_ITEM-PRICEUNIT[1]", "1"),
     ("NEW_ITEM-CURRENCY[1]", "EUR"),
-    ("NEW_ITEM-LONGTEXT_1:132[]", "Requester: Jan Jansen\nReference: FF-000001"),
+    # As a browser posts it: the lines separated by CR LF.
+    ("NEW_ITEM-LONGTEXT_1:132[]", "Requester: Jan Jansen\r\nReference: FF-000001"),
     ("~OkCode", "ADDI"),
 ]
 
@@ -229,14 +244,25 @@ def with_changes(
     return [(name, value) for name, value in pairs if value is not None] + list(add)
 
 
-def test_hook_page_accepts_a_valid_basket(dev_client: FlaskClient) -> None:
+def test_hook_page_accepts_a_valid_basket(dev_app: Flask, dev_client: FlaskClient) -> None:
     page = post_basket(dev_client, VALID_LINE)
 
     rows = rows_of(page)
     assert rows["NEW_ITEM-PRICE[1]"] == (1, "39.50", "OK")
     assert {verdict for _line, _value, verdict in rows.values()} == {"OK"}
-    assert 'id="verdict"' in page
+    assert text_of(page, "verdict") == accepted(dev_app)
     assert 'class="problem' not in page
+
+
+def test_hook_page_accepts_long_text_lines_as_every_browser_posts_them(
+    dev_app: Flask, dev_client: FlaskClient
+) -> None:
+    text = "Requester: Jan Jansen\r\nRemarks: Tow bar.\r\n\r\nAfter 9:00.\r\nReference: FF-000001"
+
+    page = post_basket(dev_client, with_changes({"NEW_ITEM-LONGTEXT_1:132[]": text}))
+
+    assert rows_of(page)["NEW_ITEM-LONGTEXT_1:132[]"][2] == "OK"
+    assert text_of(page, "verdict") == accepted(dev_app)
 
 
 @pytest.mark.parametrize(
@@ -262,6 +288,36 @@ def test_hook_page_accepts_a_valid_basket(dev_client: FlaskClient) -> None:
             1,
             "long text is posted as NEW_ITEM-LONGTEXT_1:132[]",
             id="longtext-with-the-index-in-brackets",
+        ),
+        pytest.param(
+            with_changes({"NEW_ITEM-LONGTEXT_1:132[]": "Requester: Jan Jansen\rFF-000001"}),
+            "NEW_ITEM-LONGTEXT_1:132[]",
+            1,
+            "NEW_ITEM-LONGTEXT_1:132[] contains the control character U+000D; a line break in "
+            "long text is CR LF",
+            id="longtext-with-a-lone-cr",
+        ),
+        pytest.param(
+            with_changes({"NEW_ITEM-LONGTEXT_1:132[]": "Requester: Jan Jansen\nFF-000001"}),
+            "NEW_ITEM-LONGTEXT_1:132[]",
+            1,
+            "NEW_ITEM-LONGTEXT_1:132[] contains the control character U+000A; a line break in "
+            "long text is CR LF",
+            id="longtext-with-a-lone-lf",
+        ),
+        pytest.param(
+            with_changes({"NEW_ITEM-LONGTEXT_1:132[]": "Requester: Jan Jansen\r\n\x0bFF-000001"}),
+            "NEW_ITEM-LONGTEXT_1:132[]",
+            1,
+            "NEW_ITEM-LONGTEXT_1:132[] contains the control character U+000B",
+            id="longtext-with-a-vertical-tab",
+        ),
+        pytest.param(
+            with_changes({"NEW_ITEM-DESCRIPTION[1]": "VW Polo\r\n03-03-2099"}),
+            "NEW_ITEM-DESCRIPTION[1]",
+            1,
+            "NEW_ITEM-DESCRIPTION[1] contains the control character U+000D",
+            id="description-with-a-line-break",
         ),
         pytest.param(
             with_changes({}, (("NEW_ITEM-DESCRIPTION[0]", "Line zero"),)),

@@ -17,8 +17,10 @@ from ociflex.customers.model import (
     Secret,
     Vehicle,
 )
+from ociflex.devtools.verdicts import check_basket_post
 from ociflex.oci.basket import BasketError, build_basket, check_basket
 from ociflex.oci.config import OCI, Login, OciSettings, oci_settings
+from tests.support.journeys import as_a_browser_posts
 
 HOOK_URL = "https://erp.example.com/sap/bc/hook?sap-client=100&session=abc%2F1"
 MONDAY = date(2025, 3, 3)
@@ -273,7 +275,8 @@ def test_longtext_holds_all_details():
 
     text = longtext(build(booking=booking))
 
-    assert text.split("\n") == [
+    # Lines end in CR LF, as the browser posts them: the remarks' own line breaks too.
+    assert text.split("\r\n") == [
         "Requester: Jan Jansen <j.jansen@acme.example>",
         "Vehicle: Volkswagen Polo or similar (VW-POLO)",
         "Period: 03-03-2025 – 05-03-2025 (3 days)",
@@ -284,6 +287,19 @@ def test_longtext_holds_all_details():
         "Return late.",
         "Reference: FF-000042",
     ]
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "ISO-8859-1"])
+def test_the_erp_receives_the_basket_as_built_and_its_simulator_accepts_it(charset):
+    # Line breaks of every kind in the remarks; the form post turns each into CR LF.
+    booking = replace(make_booking(), remarks="Child seat.\nReturn late.\rThanks!\r\nJan")
+
+    basket = build(booking=booking, charset=charset)
+    posted = [(name, as_a_browser_posts(value)) for name, value in basket.fields]
+
+    assert posted == list(basket.fields)  # what ociflex checks and keeps is what SAP gets
+    report = check_basket_post(posted, charset)
+    assert report.problem_count == 0, [row.problems for row in report.lines[1]]
 
 
 def test_longtext_leaves_out_what_is_empty():
@@ -414,7 +430,7 @@ VALID_LINE = (
     ("NEW_ITEM-PRICE[1]", "39.50"),
     ("NEW_ITEM-PRICEUNIT[1]", "1"),
     ("NEW_ITEM-CURRENCY[1]", "EUR"),
-    ("NEW_ITEM-LONGTEXT_1:132[]", "first\nsecond"),
+    ("NEW_ITEM-LONGTEXT_1:132[]", "first\r\nsecond"),
 )
 
 
@@ -454,7 +470,10 @@ def test_check_accepts_two_lines():
         (("NEW_ITEM-PRICEUNIT[1]", "1.5"), "NEW_ITEM-PRICEUNIT[1] is '1.5'"),
         (("NEW_ITEM-UNIT[1]", "DAYS"), "NEW_ITEM-UNIT[1] is 4 characters long; the limit is 3"),
         (("NEW_ITEM-DESCRIPTION[1]", "a\nb"), "control character U+000A"),
+        (("NEW_ITEM-DESCRIPTION[1]", "a\r\nb"), "control character U+000D"),
         (("NEW_ITEM-LONGTEXT_1:132[]", "a\tb"), "control character U+0009"),
+        (("NEW_ITEM-LONGTEXT_1:132[]", "a\nb"), "U+000A; a line break in long text is CR LF"),
+        (("NEW_ITEM-LONGTEXT_1:132[]", "a\rb"), "U+000D; a line break in long text is CR LF"),
         (("~OkCode", "ADDI\r"), "~OkCode contains the control character U+000D"),
         (("NEW_ITEM-FOO[1]", "x"), "FOO is not an OCI NEW_ITEM field"),
         (("NEW_ITEM-LONGTEXT[1]", "x"), "NEW_ITEM-LONGTEXT[1] is not an OCI basket field name"),

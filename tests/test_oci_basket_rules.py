@@ -14,7 +14,7 @@ VALID_LINE = (
     ("NEW_ITEM-PRICE[1]", "39.50"),
     ("NEW_ITEM-PRICEUNIT[1]", "1"),
     ("NEW_ITEM-CURRENCY[1]", "EUR"),
-    ("NEW_ITEM-LONGTEXT_1:132[]", "first\nsecond"),
+    ("NEW_ITEM-LONGTEXT_1:132[]", "first\r\nsecond"),
 )
 
 
@@ -138,8 +138,68 @@ def test_long_text_of_line_10_is_accepted() -> None:
         for name, value in VALID_LINE
     ]
 
-    assert ("NEW_ITEM-LONGTEXT_10:132[]", "first\nsecond") in lines
+    assert ("NEW_ITEM-LONGTEXT_10:132[]", "first\r\nsecond") in lines
     assert basket_problems(lines, "utf-8", NEW_ITEM_MAX_LENGTHS.get) == []
+
+
+# --- Line breaks ---------------------------------------------------------------------------------
+# A form post carries every line break of a value as CR LF (HTML, "converting an entry list to a
+# list of name-value pairs"), so that is how long text's lines reach SAP from every catalogue.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Requester: Jan Jansen <jan@example.nl>\r\nReference: FF-000001",
+        "Remarks: first\r\n\r\nafter an empty line\r\n",
+        "\r\n",
+    ],
+)
+def test_long_text_lines_separated_by_cr_lf_are_accepted(text: str) -> None:
+    assert problems(("NEW_ITEM-LONGTEXT_1:132[]", text)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("first\rsecond", "U+000D"),
+        ("first\nsecond", "U+000A"),
+        ("first\r\r\nsecond", "U+000D"),
+        ("first\r\n\nsecond", "U+000A"),
+        ("first\n\rsecond", "U+000A"),
+        ("first\r\n\tsecond", "U+0009"),
+        ("first\r\nsec\x00ond", "U+0000"),
+        ("first\r\nsec\x85ond", "U+0085"),
+    ],
+)
+def test_every_other_control_character_in_long_text_is_a_problem(text: str, code: str) -> None:
+    problem = only(("NEW_ITEM-LONGTEXT_1:132[]", text))
+
+    assert problem.message.startswith(
+        f"NEW_ITEM-LONGTEXT_1:132[] contains the control character {code}"
+    )
+    assert (problem.field, problem.name, problem.line) == (
+        "LONGTEXT",
+        "NEW_ITEM-LONGTEXT_1:132[]",
+        1,
+    )
+
+
+@pytest.mark.parametrize(("code", "text"), [("U+000D", "first\rsecond"), ("U+000A", "a\nb")])
+def test_a_lone_cr_or_lf_in_long_text_is_told_the_line_break(code: str, text: str) -> None:
+    problem = only(("NEW_ITEM-LONGTEXT_1:132[]", text))
+
+    assert problem.message == (
+        f"NEW_ITEM-LONGTEXT_1:132[] contains the control character {code}; a line break in long "
+        "text is CR LF, as a browser posts it"
+    )
+
+
+@pytest.mark.parametrize("name", ["NEW_ITEM-DESCRIPTION[1]", "NEW_ITEM-VENDORMAT[1]", "~OkCode"])
+def test_cr_lf_is_a_control_character_in_every_other_field(name: str) -> None:
+    problem = only((name, "a\r\nb"))
+
+    assert problem.message == f"{name} contains the control character U+000D"
 
 
 def test_lower_case_name_gets_the_right_spelling() -> None:

@@ -810,7 +810,8 @@ def test_the_erp_receives_the_booking_field_by_field(
     response = book_acme(
         client, acme_callup, start=start, end=end, remarks="Child seat, please.\r\nThanks"
     )
-    # In acme's ISO-8859-1 the en dashes become "-" and "Škoda" becomes "Skoda".
+    # In acme's ISO-8859-1 the en dashes become "-" and "Škoda" becomes "Skoda"; long text
+    # lines end in CR LF, as the browser posts them.
     assert basket_of(response).hidden == [
         ("NEW_ITEM-DESCRIPTION[1]", f"Estate car {dd_mm_yyyy(start)}-{dd_mm_yyyy(end)}"),
         ("NEW_ITEM-QUANTITY[1]", "3"),
@@ -824,11 +825,11 @@ def test_the_erp_receives_the_booking_field_by_field(
         ("NEW_ITEM-EXT_QUOTE_ID[1]", "FF-000001"),
         (
             "NEW_ITEM-LONGTEXT_1:132[]",
-            "Requester: Jane Smith <jane.smith@acme.example>\n"
-            "Vehicle: Estate car (Skoda Octavia Combi) (ESTATE)\n"
-            f"Period: {dd_mm_yyyy(start)} - {dd_mm_yyyy(end)} (3 days)\n"
-            "Project code: P-123\n"
-            "Remarks: Child seat, please.\nThanks\n"
+            "Requester: Jane Smith <jane.smith@acme.example>\r\n"
+            "Vehicle: Estate car (Skoda Octavia Combi) (ESTATE)\r\n"
+            f"Period: {dd_mm_yyyy(start)} - {dd_mm_yyyy(end)} (3 days)\r\n"
+            "Project code: P-123\r\n"
+            "Remarks: Child seat, please.\r\nThanks\r\n"
             "Reference: FF-000001",
         ),
         ("~OkCode", "ADDI"),

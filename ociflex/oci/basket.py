@@ -11,7 +11,7 @@ from ociflex.booking.cart import Cart, CartError
 from ociflex.booking.details import Booking, fill, placeholder_values, plain_amount
 from ociflex.booking.session import CartReturn
 from ociflex.customers.model import Customer, Vehicle
-from ociflex.oci.basket_rules import ECHOED_PARAMETERS, basket_problems
+from ociflex.oci.basket_rules import ECHOED_PARAMETERS, LINE_BREAK, basket_problems
 from ociflex.oci.charset import in_charset
 from ociflex.oci.config import OciSettings, oci_settings
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
@@ -156,7 +156,9 @@ def _render_templates(customer: Customer, booking: Booking, reference: str) -> d
 def _longtext(
     customer: Customer, booking: Booking, reference: str, gettext: Callable[[str], str]
 ) -> str:
-    """All details of the booking, one per line, for the buyer's approvers."""
+    """All details of the booking, one per line, for the buyer's approvers; lines end in CR LF,
+    as the browser posts them (:data:`~ociflex.oci.basket_rules.LINE_BREAK`), so that the
+    basket ociflex checks and keeps is the one the ERP receives."""
     language = customer.language
     vehicle = booking.vehicle
     period = f"{booking.start:%d-%m-%Y} – {booking.end:%d-%m-%Y} ({booking.days_text(gettext)})"
@@ -175,7 +177,7 @@ def _longtext(
     if remarks := _plain_lines(booking.remarks):
         lines.append(_line(gettext("Remarks"), remarks))
     lines.append(_line(gettext("Reference"), reference))
-    return "\n".join(lines)
+    return LINE_BREAK.join(lines)
 
 
 def vehicle_line(vehicle: Vehicle, language: str, gettext: Callable[[str], str]) -> str:
@@ -188,5 +190,5 @@ def _line(label: str, value: str) -> str:
 
 
 def _plain_lines(text: str) -> str:
-    """Free text from a form, with LF as its only line break and tabs as spaces."""
-    return "\n".join(text.strip().splitlines()).replace("\t", " ")
+    """Free text from a form, with CR LF as its only line break and tabs as spaces."""
+    return LINE_BREAK.join(text.strip().splitlines()).replace("\t", " ")

@@ -2,6 +2,13 @@
 
 SAP drops a basket line it cannot read without telling anyone, so every basket is checked
 before it is sent; the ERP simulator runs the same checks on what it receives.
+
+No value may hold a control character, with one exception: long text has lines, separated by
+CR LF (:data:`LINE_BREAK`). The basket reaches the ERP as the browser's form post, and a form
+post carries every line break of a value as CR LF, whatever the page held (LF, CR or CR LF:
+HTML, "converting an entry list to a list of name-value pairs"). So CR LF is the line break
+that SAP gets from every catalogue, the one ociflex builds, and the only one the checks let
+through; a CR or LF on its own is flagged like any other control character.
 """
 
 import difflib
@@ -19,6 +26,9 @@ from ociflex.units import UNIT_CODES, nearest_unit
 #: Long text carries its line index in the name and has empty brackets.
 LONGTEXT_NAME = "NEW_ITEM-LONGTEXT_1:132[]"
 
+#: The line break of long text, as every browser posts it (see the module doc).
+LINE_BREAK = "\r\n"
+
 #: Call-up parameters that are echoed back after the items when the ERP sent them.
 ECHOED_PARAMETERS = ("~OkCode", "~CALLER")
 
@@ -30,7 +40,6 @@ _ITEM_LIKE_NAME = re.compile(r"NEW_ITEM-([^\[\]]*)\[([^\[\]]*)\]", re.IGNORECASE
 _LONGTEXT_LIKE_FIELD = re.compile(r"LONGTEXT(?:_([0-9]+))?(?::[0-9]*)?", re.IGNORECASE)
 _LINE_INDEX = re.compile(r"[1-9][0-9]*")
 _CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_CHAR_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 #: NEW_ITEM field -> (format of a non-empty value, what the format is in words).
 _NUMBER_FORMATS = {
@@ -151,15 +160,21 @@ def _name_problem(name: str, line: int | None) -> str:
 def _value_problems(name: str, field: str, value: str, charset: str) -> list[Problem]:
     problems = []
     codec = codec_for(charset)
-    control = _CONTROL_CHAR_BUT_NEWLINE if field == "LONGTEXT" else _CONTROL_CHAR
     line = posted_line(name)
-    if match := control.search(value):
+    if match := _CONTROL_CHAR.search(_without_line_breaks(field, value)):
         message = f"{name} contains the control character U+{ord(match[0]):04X}"
+        if field == "LONGTEXT" and match[0] in LINE_BREAK:
+            message += "; a line break in long text is CR LF, as a browser posts it"
         problems.append(Problem(field, message, name, line))
     if codec is not None and (char := first_unencodable(value, codec)) is not None:
         message = f"{name} contains {char!r}, which {charset} cannot encode"
         problems.append(Problem(field, message, name, line))
     return problems
+
+
+def _without_line_breaks(field: str, value: str) -> str:
+    """``value`` as the control character check reads it: long text without its CR LFs."""
+    return value.replace(LINE_BREAK, "") if field == "LONGTEXT" else value
 
 
 def _item_problems(

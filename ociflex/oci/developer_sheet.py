@@ -20,7 +20,7 @@ from ociflex.developer_sheet import (
     table,
 )
 from ociflex.oci.basket import build_basket
-from ociflex.oci.basket_rules import ECHOED_PARAMETERS, LONGTEXT_NAME
+from ociflex.oci.basket_rules import ECHOED_PARAMETERS, LINE_BREAK, LONGTEXT_NAME
 from ociflex.oci.callup import KEYWORD_TARGETS
 from ociflex.oci.config import oci_settings
 from ociflex.oci.hook_url import SAPEVENT
@@ -153,8 +153,8 @@ def _basket_fields(customer: Customer, basket: Cart, booking: Booking) -> list[s
         ),
     ]
     if LONGTEXT_NAME in sent:
-        lines += ["", f"Example {LONGTEXT_NAME} (lines separated by a line feed):"]
-        lines += [f"  {line}" for line in sent[LONGTEXT_NAME].split("\n")]
+        lines += ["", f"Example {LONGTEXT_NAME} (lines separated by CR LF):"]
+        lines += [f"  {line}" for line in sent[LONGTEXT_NAME].split(LINE_BREAK)]
     return lines
 
 

@@ -18,6 +18,7 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 from ociflex.booking.form import today
 from tests.browser.conftest import BROWSER_CUSTOMER, CALLUP
 from tests.support.journeys import (
+    assert_simulator_accepts,
     book,
     expect_basket_received,
     expect_hook_page,
@@ -97,6 +98,7 @@ def test_parent_target_returns_the_basket_into_the_erps_middle_frame(
     expect(middle.locator("#fields")).to_contain_text("FF-000001")
 
     [basket] = erp.wait_for_baskets(1)
+    assert_simulator_accepts(basket)
     assert basket.query == urlsplit(erp.hook_urls[0]).query
     assert basket.fields == fleet_basket("FF-000001", "COMPACT", start, start + timedelta(days=1))
     [stored] = stored_requests(database_url)
@@ -122,6 +124,7 @@ def test_self_target_keeps_the_hook_page_inside_the_catalogue_frame(
     expect(catalogue.locator("#query")).to_contain_text(urlsplit(erp.hook_urls[0]).query)
 
     [basket] = erp.wait_for_baskets(1)
+    assert_simulator_accepts(basket)
     assert basket.query == urlsplit(erp.hook_urls[0]).query
     assert basket.fields == fleet_basket(
         "FF-000001", "VAN", start, start, remarks="Keys at the desk."
@@ -149,6 +152,7 @@ def test_popup_without_target_returns_the_basket_into_the_popup(
     expect(page).to_have_url(erp.url("/launch?mode=popup&auto=0"))
     assert page.context.pages == [page, popup]
     [basket] = erp.wait_for_baskets(1)
+    assert_simulator_accepts(basket)
     assert basket.query == urlsplit(erp.hook_urls[0]).query
     assert basket.fields == fleet_basket("FF-000001", "COMPACT", start, start + timedelta(days=6))
 
@@ -179,6 +183,7 @@ def test_popup_with_target_naming_the_erp_window_opens_the_hook_page_in_a_new_wi
     expect(popup.get_by_role("heading", name="Request FF-000001 registered")).to_be_visible()
     assert page.context.pages == [page, popup, hook_window]
     [basket] = erp.wait_for_baskets(1)
+    assert_simulator_accepts(basket)
     assert basket.query == urlsplit(erp.hook_urls[0]).query
     assert basket.fields == fleet_basket("FF-000001", "VAN", start, start)
 
