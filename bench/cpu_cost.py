@@ -21,9 +21,11 @@ from ociflex.customers.registry import customers
 from ociflex.db import session_for
 from ociflex.devtools.seed import seed_customers, seed_requests
 from ociflex.ops.operators import add_operator
+from tests.support.html import input_value
 
+#: Read with a regular expression, not an HTML parser: it runs inside the measured round trip,
+#: whose CPU time is the server's alone.
 _TOKEN = re.compile(r'name="punchout"[^>]*value="([^"]+)"')
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def cpu_ms(call: Callable[[], Any], repeat: int) -> float:
@@ -98,9 +100,9 @@ def _inbox_costs(rows: int, repeat: int) -> dict[str, float]:
             add_operator(session, *OPERATOR)
         client = app.test_client()
         page = _expect(client, "GET", "/ops/login")
-        token = _CSRF.search(page)
+        token = input_value(page, "csrf_token")
         assert token is not None
-        form = {"csrf_token": token.group(1), "username": OPERATOR[0]}
+        form = {"csrf_token": token, "username": OPERATOR[0]}
         client.post("/ops/login", data={**form, "password": OPERATOR[1]})
         paths = {"list": "/ops/", "filter": "/ops/?status=scheduled"}
         return {

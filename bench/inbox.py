@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,13 +23,13 @@ from ociflex.db import session_for
 from ociflex.devtools.seed import seed_customers, seed_requests
 from ociflex.models import RentalRequest
 from ociflex.ops.operators import add_operator
+from tests.support.html import input_value
 
 OPERATOR = ("bench", "bench-operator-password-1")
 #: Operations are a handful of people: a few requests at once.
 CONNECTIONS = 4
 #: Requests are spread over the served customer(s) and made-up ones, as in a busy inbox.
 SEED_CUSTOMERS = 20
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def log_in(port: int) -> str:
@@ -39,9 +38,9 @@ def log_in(port: int) -> str:
     connection.request("GET", "/ops/login")
     page = connection.getresponse()
     cookies = _cookies(page)
-    token = _CSRF.search(page.read().decode())
+    token = input_value(page.read().decode(), "csrf_token")
     assert token, "the login page has no CSRF token"
-    form = {"csrf_token": token.group(1), "username": OPERATOR[0], "password": OPERATOR[1]}
+    form = {"csrf_token": token, "username": OPERATOR[0], "password": OPERATOR[1]}
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies}
     connection.request("POST", "/ops/login", urlencode(form), headers)
     answer = connection.getresponse()

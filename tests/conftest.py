@@ -6,7 +6,6 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from ociflex.db import session_for
 from ociflex.models import Base, Operator
 from ociflex.ops import operators
 from ociflex.ops.operators import add_operator
+from tests.support.html import input_value
 from tests.support.postgres import postgres_available, throwaway_postgres
 from tests.support.tcp_proxy import TcpProxy
 
@@ -186,25 +186,13 @@ OPERATOR_NAME = "Olga Visser"
 OPERATOR_PASSWORD = "olga-correct-horse-42"
 
 
-class _CsrfToken(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.token: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "input" and attributes.get("name") == "csrf_token" and self.token is None:
-            self.token = attributes.get("value")
-
-
 def csrf_token_in(html: str) -> str:
     """The CSRF token of the first form in ``html`` (an ops page: the login form, or the
     logout button every page shows to a logged-in operator). It is valid for every POST of the
     same client until its session ends."""
-    parser = _CsrfToken()
-    parser.feed(html)
-    assert parser.token, "the page has no csrf_token field"
-    return parser.token
+    token = input_value(html, "csrf_token")
+    assert token, "the page has no csrf_token field"
+    return token
 
 
 def log_in(

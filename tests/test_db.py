@@ -15,8 +15,8 @@ from werkzeug.datastructures import MultiDict
 
 from ociflex import create_app
 from tests.conftest import ACME_PASSWORD, log_in, make_environ
+from tests.support.punchout import Page, acme_booking, book, call_up, count_stored, csp
 from tests.support.tcp_proxy import TcpProxy
-from tests.test_punchout import Page, acme_booking, book, call_up, count_stored, csp
 
 UNAVAILABLE = "FlexFleet cannot reach its database at the moment, so nothing was stored."
 UNAVAILABLE_NL = "FlexFleet kan zijn database op dit moment niet bereiken"

@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 
 from ociflex.models.requests import format_reference
 from tests.conftest import DEMO_PASSWORD, make_environ
+from tests.support.punchout import demo_booking
 from tests.support.servers import GunicornServer
-from tests.test_punchout import demo_booking
 
 # Straight to the loopback server, whatever proxy the environment names.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

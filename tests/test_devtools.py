@@ -2,7 +2,6 @@
 
 import shlex
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -16,110 +15,43 @@ from ociflex import create_app
 from ociflex.db import session_for
 from ociflex.models import PurchaseOrder, RentalRequest
 from tests.conftest import DEMO_PASSWORD
+from tests.support.html import Form, Html
+from tests.support.html import text_of as element_text
 from tests.support.journeys import as_a_browser_posts
-
-
-class _Inputs(HTMLParser):
-    """The named inputs of the first form whose id is ``form_id``, in document order (text
-    areas, selects and buttons left out)."""
-
-    def __init__(self, form_id: str) -> None:
-        super().__init__()
-        self.form_id, self.inside, self.pairs = form_id, False, []
-        self.action = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "form" and attributes.get("id") == self.form_id:
-            self.inside, self.action = True, attributes.get("action") or ""
-        elif tag == "input" and self.inside and attributes.get("name"):
-            # As a browser submits it: unticked boxes and radio buttons send nothing.
-            if attributes.get("type") in ("checkbox", "radio") and "checked" not in attributes:
-                return
-            self.pairs.append((attributes["name"], attributes.get("value") or ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-
 
 #: Where the demo customer's hook_urls expect the development server.
 DEV_SERVER = "http://127.0.0.1:5000"
 
 
-def form_of(html: str, form_id: str) -> _Inputs:
-    parser = _Inputs(form_id)
-    parser.feed(html)
-    return parser
+def form_of(html: str, form_id: str) -> Form:
+    """The form ``form_id``; its ``inputs`` are what these tests post (text areas and selects
+    left out)."""
+    return Html(html).forms[form_id]
 
 
-class _Rows(HTMLParser):
+def rows_of(html: str) -> dict[str, tuple[int | None, str | None, str]]:
     """The hook page's rows (``<tr data-name=...>``): posted name -> (line, value, verdict).
 
     ``value`` is None for a required field that was not posted; ``verdict`` is "OK" or the
     problem texts, and ``line`` the ``data-line`` of the table (None outside the lines).
     """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, tuple[int | None, str | None, str]] = {}
-        self.line: int | None = None
-        self.name: str | None = None
-        self.cells: list[list[str]] = []
-        self.missing = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "table":
-            self.line = int(attributes["data-line"] or 0) if "data-line" in attributes else None
-        elif tag == "tr" and "data-name" in attributes:
-            self.name, self.cells, self.missing = attributes["data-name"], [], False
-        elif tag in ("th", "td") and self.name is not None:
-            self.cells.append([])
-            if "data-field" in attributes and "muted" in (attributes.get("class") or ""):
-                self.missing = True
-
-    def handle_data(self, data: str) -> None:
-        if self.name is not None and self.cells:
-            self.cells[-1].append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "tr" and self.name is not None:
-            _header, value, verdict = ("".join(cell).strip() for cell in self.cells)
-            self.rows[self.name] = (self.line, None if self.missing else value, verdict)
-            self.name = None
-
-
-def rows_of(html: str) -> dict[str, tuple[int | None, str | None, str]]:
-    parser = _Rows()
-    parser.feed(html)
-    return parser.rows
-
-
-class _Text(HTMLParser):
-    """The text of the element whose id is ``element_id``."""
-
-    def __init__(self, element_id: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.element_id, self.depth, self.parts = element_id, 0, []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.depth or dict(attrs).get("id") == self.element_id:
-            self.depth += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.depth:
-            self.depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self.depth:
-            self.parts.append(data)
+    rows: dict[str, tuple[int | None, str | None, str]] = {}
+    for row in Html(html).root.iter("tr"):
+        if "data-name" not in row.attrib:
+            continue
+        table = next(row.iterancestors("table"), None)
+        in_lines = table is not None and "data-line" in table.attrib
+        line = int(table.get("data-line") or 0) if in_lines else None
+        cells = [cell for cell in row if cell.tag in ("th", "td")]
+        missing = any("data-field" in c.attrib and "muted" in c.get("class", "") for c in cells)
+        _header, value, verdict = (element_text(cell).strip() for cell in cells)
+        rows[row.get("data-name")] = (line, None if missing else value, verdict)
+    return rows
 
 
 def text_of(html: str, element_id: str) -> str:
-    parser = _Text(element_id)
-    parser.feed(html)
-    return "".join(parser.parts)
+    """The text of the element whose id is ``element_id``."""
+    return Html(html).texts.get(element_id, "")
 
 
 def accepted(app: Flask) -> str:
@@ -149,16 +81,16 @@ BOOKING = {
 }
 
 
-def booked_basket(client: FlaskClient) -> tuple[dict[str, str], _Inputs]:
+def booked_basket(client: FlaskClient) -> tuple[dict[str, str], Form]:
     """Launch the demo customer's call-up from the simulator and book :data:`BOOKING`: the
     call-up's parameters, and the basket form that goes back to the HOOK_URL."""
     simulator = client.get("/dev/erp?customer=demo", base_url=DEV_SERVER)
     assert simulator.status_code == 200
     callup = form_of(simulator.get_data(as_text=True), "callup")
-    params = {**dict(callup.pairs), "KOSTENPLAATS": "4100"}
+    params = {**dict(callup.inputs), "KOSTENPLAATS": "4100"}
     form_page = client.post(callup.action, data=params, base_url=DEV_SERVER)
     assert form_page.status_code == 200
-    token = dict(form_of(form_page.get_data(as_text=True), "booking").pairs)["punchout"]
+    token = dict(form_of(form_page.get_data(as_text=True), "booking").inputs)["punchout"]
     data = {"punchout": token, **BOOKING}
     basket_page = client.post("/oci/demo/book", data=data, base_url=DEV_SERVER)
     return params, form_of(basket_page.get_data(as_text=True), "oci-basket")
@@ -173,8 +105,8 @@ def test_simulator_round_trip_shows_the_basket_per_line(
     assert basket.action == params["HOOK_URL"]
 
     # Posted as the employee's browser posts it: every line break as CR LF.
-    posted = [(name, as_a_browser_posts(value)) for name, value in basket.pairs]
-    assert posted == basket.pairs  # ociflex's basket has no other line breaks
+    posted = [(name, as_a_browser_posts(value)) for name, value in basket.inputs]
+    assert posted == basket.inputs  # ociflex's basket has no other line breaks
     hook = dev_client.post(basket.action, data=MultiDict(posted))
     page = hook.get_data(as_text=True)
     assert hook.status_code == 200
@@ -393,7 +325,7 @@ cxml:
 def send_order(client: FlaskClient, hook_page: str) -> str:
     """Send the order that the hook page offers, as it is."""
     order = form_of(hook_page, "order")
-    response = client.post(order.action, data=MultiDict([*order.pairs, ("action", "send")]))
+    response = client.post(order.action, data=MultiDict([*order.inputs, ("action", "send")]))
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_data(as_text=True)
 
@@ -403,9 +335,9 @@ def test_an_oci_basket_is_ordered_by_cxml_with_its_ext_quote_id(
 ) -> None:
     params, basket = booked_basket(dev_client)
     assert "&customer=demo" in params["HOOK_URL"]
-    hook_page = dev_client.post(basket.action, data=MultiDict(basket.pairs)).get_data(as_text=True)
+    hook_page = dev_client.post(basket.action, data=MultiDict(basket.inputs)).get_data(as_text=True)
 
-    order = dict(form_of(hook_page, "order").pairs)
+    order = dict(form_of(hook_page, "order").inputs)
     assert (order["reference"], order["part_id"], order["quantity"]) == (
         "FF-000001",
         "COMPACT",
@@ -433,7 +365,7 @@ def test_an_oci_customer_that_sends_only_orders_by_cxml_is_offered_the_order(
         hook = client.post("/dev/erp/hook?session=1&customer=acme", data=MultiDict(pairs))
         hook_page = hook.get_data(as_text=True)
 
-        assert dict(form_of(hook_page, "order").pairs)["reference"] == "FF-000042"
+        assert dict(form_of(hook_page, "order").inputs)["reference"] == "FF-000042"
         answered = send_order(client, hook_page)
 
         # Stored, though no request FF-000042 exists: operations link it by hand.
@@ -456,7 +388,7 @@ def test_a_basket_of_a_customer_without_cxml_offers_no_order(dev_client: FlaskCl
 
 
 def callup_of(page: str) -> dict[str, str]:
-    return dict(form_of(page, "callup").pairs)
+    return dict(form_of(page, "callup").inputs)
 
 
 @pytest.mark.parametrize(
@@ -476,14 +408,14 @@ def test_function_presets_prefill_the_callup(
     assert {name: params[name] for name in expected} == expected
     assert params["USERNAME"] == "demo-erp"
     # The edit form lists them too, to be changed before the launch.
-    edit = MultiDict(form_of(page, "edit").pairs)
+    edit = MultiDict(form_of(page, "edit").inputs)
     rows = dict(zip(edit.getlist("name"), edit.getlist("value"), strict=True))
     assert {name: rows[name] for name in expected} == expected
 
 
 def test_a_preset_replaces_the_previous_function_and_keeps_edits(dev_client: FlaskClient) -> None:
     page = dev_client.get("/dev/erp?customer=demo&preset=validate").get_data(as_text=True)
-    form = MultiDict(form_of(page, "edit").pairs)
+    form = MultiDict(form_of(page, "edit").inputs)
     names = form.getlist("name")
     values = form.getlist("value")
     values[names.index("KOSTENPLAATS")] = "9999"
@@ -505,7 +437,7 @@ def test_a_preset_replaces_the_previous_function_and_keeps_edits(dev_client: Fla
 
 def test_rows_are_added_removed_and_renamed_without_javascript(dev_client: FlaskClient) -> None:
     page = dev_client.get("/dev/erp?customer=demo").get_data(as_text=True)
-    form = MultiDict(form_of(page, "edit").pairs)
+    form = MultiDict(form_of(page, "edit").inputs)
     names, values = form.getlist("name"), form.getlist("value")
     assert names[-3:] == ["", "", ""], "three empty rows to add parameters"
     names[names.index("INKOOPNUMMER")] = "PO_NUMBER"
@@ -530,7 +462,7 @@ def test_pasted_lines_replace_the_table(dev_client: FlaskClient) -> None:
     params = form_of(
         dev_client.post("/dev/erp", data={**form, "pairs": pasted}).get_data(as_text=True),
         "callup",
-    ).pairs
+    ).inputs
 
     assert params == [
         ("USERNAME", "demo-erp"),
@@ -570,7 +502,7 @@ def test_catalogue_from_another_origin_uses_the_other_loopback_name(
     callup = form_of(page, "callup")
     assert callup.action == f"{catalogue}/oci/demo"
     # The basket still comes back to the simulator's own origin: cross-site, as from an ERP.
-    assert dict(callup.pairs)["HOOK_URL"].startswith(f"{simulator}/dev/erp/hook?session=")
+    assert dict(callup.inputs)["HOOK_URL"].startswith(f"{simulator}/dev/erp/hook?session=")
     assert f'href="{catalogue}/dev/erp?customer=demo"' in page
 
 

@@ -7,7 +7,6 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,8 @@ from tests.support.cxml import (
     cart_document,
     setup_request,
 )
+from tests.support.html import Html, single_spaced
+from tests.support.html import text_of as element_text
 
 #: Where the demo customer's browser_form_posts expect the development server.
 DEV_SERVER = "http://127.0.0.1:5000"
@@ -57,55 +58,9 @@ def cxml_app(environ: dict[str, str], customers_dir: Path) -> Iterator[Flask]:
 # --- Reading the pages ---------------------------------------------------------------------------
 
 
-class _Form(HTMLParser):
-    """The fields of the form ``form_id`` as a browser submits them (unticked boxes send
-    nothing, a select its selected option, a text area its text), and the form's action."""
-
-    def __init__(self, form_id: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.form_id, self.inside, self.action = form_id, False, ""
-        self.pairs: list[tuple[str, str]] = []
-        self.select: str | None = None
-        self.textarea: str | None = None
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self.inside = attributes.get("id") == self.form_id
-            self.action = attributes.get("action", "") if self.inside else self.action
-        elif not self.inside:
-            return
-        elif tag == "input" and attributes.get("name"):
-            if attributes.get("type") in ("checkbox", "radio") and "checked" not in attributes:
-                return
-            self.pairs.append((attributes["name"], attributes.get("value", "")))
-        elif tag == "select":
-            self.select = attributes["name"]
-        elif tag == "option" and self.select and "selected" in attributes:
-            self.pairs.append((self.select, attributes["value"]))
-        elif tag == "textarea":
-            self.textarea, self.text = attributes["name"], []
-
-    def handle_data(self, data: str) -> None:
-        if self.textarea is not None:
-            self.text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-        elif tag == "select":
-            self.select = None
-        elif tag == "textarea" and self.textarea is not None:
-            # As in a browser, a newline right after <textarea> is not part of the text.
-            self.pairs.append((self.textarea, "".join(self.text).removeprefix("\n")))
-            self.textarea = None
-
-
 def form_of(page: str, form_id: str) -> MultiDict[str, str]:
-    parser = _Form(form_id)
-    parser.feed(page)
-    return MultiDict(parser.pairs)
+    """The fields of the form ``form_id`` as a browser submits them."""
+    return MultiDict(Html(page).forms[form_id].pairs)
 
 
 def changed(form: MultiDict[str, str], changes: dict[str, str]) -> MultiDict[str, str]:
@@ -121,84 +76,39 @@ def extrinsic_rows(form: MultiDict[str, str]) -> list[tuple[str, str]]:
 
 
 def action_of(page: str, form_id: str) -> str:
-    parser = _Form(form_id)
-    parser.feed(page)
-    return parser.action
-
-
-class _Text(HTMLParser):
-    """The text of the element whose id is ``element_id`` (None when there is none)."""
-
-    def __init__(self, element_id: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.element_id, self.depth = element_id, 0
-        self.parts: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.depth or dict(attrs).get("id") == self.element_id:
-            self.depth += 1
-            self.parts = [] if self.parts is None else self.parts
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.depth:
-            self.depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self.depth and self.parts is not None:
-            self.parts.append(data)
+    return Html(page).forms[form_id].action
 
 
 def text_of(page: str, element_id: str) -> str | None:
-    parser = _Text(element_id)
-    parser.feed(page)
-    return None if parser.parts is None else " ".join("".join(parser.parts).split())
+    """The text of the element whose id is ``element_id``, single-spaced (None when there is
+    none)."""
+    text = Html(page).texts.get(element_id)
+    return None if text is None else single_spaced(text)
 
 
 def document_of(page: str, element_id: str = "document") -> str:
     """A document the page shows, as its text (blanks kept)."""
-    parser = _Text(element_id)
-    parser.feed(page)
-    assert parser.parts is not None, f"the page shows no #{element_id}"
-    return "".join(parser.parts)
-
-
-class _Verdicts(HTMLParser):
-    """The cart page's rows: (line or None, subject) -> (value or None, verdict)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: dict[tuple[int | None, str], tuple[str | None, str]] = {}
-        self.line: int | None = None
-        self.subject: str | None = None
-        self.cells: list[list[str]] = []
-        self.missing = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "table":
-            self.line = int(attributes["data-line"]) if "data-line" in attributes else None
-        elif tag == "tr" and "data-subject" in attributes:
-            self.subject, self.cells, self.missing = attributes["data-subject"], [], False
-        elif tag in ("th", "td") and self.subject is not None:
-            self.cells.append([])
-            value_cell = tag == "td" and len(self.cells) == 2
-            self.missing = self.missing or (value_cell and "muted" in attributes.get("class", ""))
-
-    def handle_data(self, data: str) -> None:
-        if self.subject is not None and self.cells:
-            self.cells[-1].append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "tr" and self.subject is not None:
-            _subject, value, verdict = (" ".join("".join(c).split()) for c in self.cells)
-            self.rows[(self.line, self.subject)] = (None if self.missing else value, verdict)
-            self.subject = None
+    text = Html(page).texts.get(element_id)
+    assert text is not None, f"the page shows no #{element_id}"
+    return text
 
 
 def verdicts_of(page: str) -> dict[tuple[int | None, str], tuple[str | None, str]]:
-    parser = _Verdicts()
-    parser.feed(page)
-    return parser.rows
+    """The cart page's rows: (line or None, subject) -> (value or None, verdict)."""
+    rows: dict[tuple[int | None, str], tuple[str | None, str]] = {}
+    for row in Html(page).root.iter("tr"):
+        if "data-subject" not in row.attrib:
+            continue
+        table = next(row.iterancestors("table"), None)
+        in_lines = table is not None and "data-line" in table.attrib
+        line = int(table.get("data-line")) if in_lines else None
+        cells = [cell for cell in row if cell.tag in ("th", "td")]
+        value_cell = cells[1] if len(cells) > 1 else None
+        missing = value_cell is not None and value_cell.tag == "td"
+        missing = missing and "muted" in value_cell.get("class", "")
+        _subject, value, verdict = (single_spaced(element_text(cell)) for cell in cells)
+        rows[(line, row.get("data-subject"))] = (None if missing else value, verdict)
+    return rows
 
 
 # --- The buyer's steps ---------------------------------------------------------------------------
@@ -684,27 +594,12 @@ def test_the_buyer_is_off_when_dev_tools_are_off(environ: dict[str, str]) -> Non
 # --- The purchase order ------------------------------------------------------------------------
 
 
-class _Attributes(HTMLParser):
-    """The attributes of the element whose id is ``element_id`` (None when there is none)."""
-
-    def __init__(self, element_id: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.element_id = element_id
-        self.found: dict[str, str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if attributes.get("id") == self.element_id and self.found is None:
-            self.found = attributes
-
-
 def verdict_of(page: str) -> tuple[str, bool]:
     """The order page's verdict: what it says became of the order, and whether it is marked
     as a problem."""
-    parser = _Attributes("order-verdict")
-    parser.feed(page)
-    assert parser.found is not None, text_of(page, "unwritable")
-    return parser.found["data-verdict"], "problem" in parser.found.get("class", "")
+    found = Html(page).elements.get("order-verdict")
+    assert found is not None, text_of(page, "unwritable")
+    return found["data-verdict"], "problem" in found.get("class", "")
 
 
 def booked_cart(client: FlaskClient) -> str:

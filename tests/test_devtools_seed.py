@@ -16,8 +16,8 @@ from ociflex.history import move_count
 from ociflex.models import STATUSES, RentalRequest, RequestEvent, format_reference
 from ociflex.ops.inbox_query import PAGE_SIZE
 from tests.support.cli import ROOT, customer_problems, flask_command, not_served_lines
-from tests.test_ops_inbox import follow, inbox
-from tests.test_ops_inbox import request_row as registered_request
+from tests.support.inbox import follow, inbox
+from tests.support.inbox import request_row as registered_request
 
 
 def dev_seed(app: Flask, *args: str) -> str:

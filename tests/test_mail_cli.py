@@ -18,9 +18,8 @@ from ociflex.db import session_for
 from ociflex.mail import compose
 from ociflex.mail.delivery import run_worker
 from ociflex.models import OutboxMessage
+from tests.support.mail import outbox, queue, store_request
 from tests.support.smtp import SmtpSink
-from tests.test_mail_compose import store_request
-from tests.test_mail_outbox import outbox, queue
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "app"]

@@ -5,7 +5,6 @@ Requests are stored and read back first, so each test runs on SQLite and on Post
 the values a worker or the inbox would really have."""
 
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,64 +17,11 @@ from flask_babel import get_locale, gettext
 from ociflex import create_app
 from ociflex.db import begin_write, session_for
 from ociflex.mail import compose, queue_status_mail
-from ociflex.models import OutboxMessage, RentalRequest, search_key
+from ociflex.models import OutboxMessage, RentalRequest
+from tests.support.mail import store_request
 
 CONTACT = {"OCIFLEX_CONTACT_PHONE": "+31 30 123 4567", "OCIFLEX_CONTACT_EMAIL": "flex@em.example"}
 NBSP, NNBSP = "\N{NO-BREAK SPACE}", "\N{NARROW NO-BREAK SPACE}"
-
-
-def request_values(**changes: Any) -> dict[str, Any]:
-    """A Dutch demo request for three days in December, planned by operations."""
-    name = changes.pop("requester_name", "Jan Jansen")
-    values: dict[str, Any] = {
-        "punchout_id": uuid.uuid4().hex,
-        "customer_id": "demo",
-        "status": "scheduled",
-        "language": "nl",
-        "requester_email": "jan.jansen@demo.example",
-        "requester_name": name,
-        "name_key": search_key(name),
-        "vehicle_code": "COMPACT",
-        "vehicle_name": "Compacte auto (VW Polo of gelijkwaardig)",
-        "day_rate": Decimal("39.50"),
-        "currency": "EUR",
-        "start_date": date(2026, 12, 1),
-        "end_date": date(2026, 12, 3),
-        "days": 3,
-        "location": "Utrecht Papendorp",
-        "remarks": "",
-        "cost_centre": "4100",
-        "fields": {
-            "email": "jan.jansen@demo.example",
-            "full_name": name,
-            "cost_centre": "4100",
-            "po_number": "4500012345",
-        },
-        "inbound": {"parameters": []},
-        "cart": {},
-        "planned_vehicle": "VW Polo 1.0 TSI",
-        "licence_plate": "AB-123-C",
-        # 08:00 UTC is 09:00 in Amsterdam in December.
-        "pickup_at": datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
-        "return_at": datetime(2026, 12, 3, 16, 30, tzinfo=UTC),
-        "pickup_location": None,
-    }
-    values.update(changes)
-    return values
-
-
-def store_request(app: Flask, **changes: Any) -> RentalRequest:
-    """Store a request and read it back, as the inbox or the worker would load it."""
-    with session_for(app) as session:
-        begin_write(session)
-        row = RentalRequest(**request_values(**changes))
-        session.add(row)
-        session.commit()
-        row_id = row.id
-    with session_for(app) as session:
-        loaded = session.get(RentalRequest, row_id)
-        assert loaded is not None
-        return loaded
 
 
 def english(**changes: Any) -> dict[str, Any]:

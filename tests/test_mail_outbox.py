@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -32,9 +32,9 @@ from ociflex.mail.outbox import (
 from ociflex.models import OutboxMessage, RentalRequest, utcnow
 from ociflex.settings import SettingsError, from_environment
 from tests.conftest import PRODUCTION_SECRET_KEY
+from tests.support.mail import outbox, queue, store_request
+from tests.support.punchout import book, book_demo, call_up, count_stored, demo_booking
 from tests.support.smtp import SmtpSink
-from tests.test_mail_compose import store_request
-from tests.test_punchout import book, book_demo, call_up, count_stored, demo_booking
 
 OPS = "operations@euromobil.example"
 
@@ -67,26 +67,8 @@ def mail_app(environ: dict[str, str], sink: SmtpSink) -> Iterator[Flask]:
     app.extensions["ociflex.engine"].dispose()
 
 
-def queue(
-    app: Flask,
-    request: RentalRequest,
-    build: Callable[[RentalRequest], compose.Composed] = compose.confirmation,
-) -> OutboxMessage:
-    # A request context: the notification to operations links to the request's page.
-    with app.test_request_context(), session_for(app) as session:
-        begin_write(session)
-        message = enqueue(session, build(request), request)
-        session.commit()
-        return message
-
-
 def ops_notification(request: RentalRequest) -> compose.Composed:
     return compose.new_request_notification(request, OPS)
-
-
-def outbox(app: Flask) -> list[OutboxMessage]:
-    with session_for(app) as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def only(app: Flask) -> OutboxMessage:

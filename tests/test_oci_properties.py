@@ -35,6 +35,7 @@ from ociflex.oci.hook_url import check_hook_url
 from ociflex.protocols import CUSTOMER_SECTIONS
 from ociflex.return_urls import ReturnUrlError
 from tests.conftest import ACME_PASSWORD, DEMO_PASSWORD, ROOT, TEST_CUSTOMERS
+from tests.support.callups import ACME_CALLUP, DEMO_CALLUP, callup_pairs, recased
 
 FUZZ = settings(
     derandomize=True,
@@ -98,14 +99,8 @@ def hook_url_passes(url: str) -> bool:
     return refusal is None
 
 
-def _recased(text: str) -> st.SearchStrategy[str]:
-    return st.lists(st.booleans(), min_size=len(text), max_size=len(text)).map(
-        lambda upper: "".join(c.upper() if u else c for c, u in zip(text, upper, strict=True))
-    )
-
-
 _SCHEMES = st.one_of(
-    st.sampled_from(["https", "http"]).flatmap(_recased),
+    st.sampled_from(["https", "http"]).flatmap(recased),
     st.sampled_from(["javascript", "data", "file", "ftp", "blob", "ws", "https:", "h\ttps", ""]),
 )
 _SEPARATORS = st.sampled_from(
@@ -117,7 +112,7 @@ _USERINFO = st.sampled_from(
 #: Look-alikes of the allowed hosts: Cyrillic "е", fullwidth "ｅ", dotless "ı", a zero-width
 #: joiner, IDNA dots, digits a browser reads as 127.0.0.1.
 _HOSTS = st.one_of(
-    st.sampled_from(["erp.example.com", "127.0.0.1"]).flatmap(_recased),
+    st.sampled_from(["erp.example.com", "127.0.0.1"]).flatmap(recased),
     st.sampled_from(
         [
             "еrp.example.com",
@@ -234,7 +229,7 @@ def allowed_hook_urls(draw: st.DrawFn) -> str:
     below = "/".join(draw(st.lists(_PLAIN_SEGMENT, max_size=4)))
     path = prefix if not below else prefix.rstrip("/") + "/" + below
     query = draw(st.one_of(st.just(""), _QUERY_TEXT.map(lambda text: "?" + text)))
-    return f"{draw(_recased(scheme))}://{draw(_recased(host))}{written_port}{path}{query}"
+    return f"{draw(recased(scheme))}://{draw(recased(host))}{written_port}{path}{query}"
 
 
 @FUZZ
@@ -245,117 +240,6 @@ def test_every_hook_url_under_an_allowed_entry_passes_whatever_its_query_string(
 
 
 # --- read_callup over arbitrary parameter lists -------------------------------------------------
-
-#: Pieces that break a value in a way a reader may miss.
-_TRICKY = st.sampled_from(
-    [
-        "",
-        " ",
-        "\x00",
-        "\r\n",
-        "\n",
-        "\t",
-        "\x1b",
-        "\x7f",
-        "\x85",
-        "\u2028",
-        "\u202e",
-        "\ufeff",
-        "\ufffd",
-        "é",
-        "€",
-        "Ł",
-        "ﷺ",
-        "😀",
-        '"><script>',
-        "%00",
-        "_top",
-        "_parent",
-        "javascript:alert(1)",
-    ]
-)
-_VALUES = st.one_of(
-    st.text(max_size=30),
-    st.lists(st.one_of(_TRICKY, st.text(max_size=4)), max_size=5).map("".join),
-    st.builds(lambda char, size: char * size, st.sampled_from("xé€\x00 "), st.integers(0, 5000)),
-)
-
-
-@st.composite
-def mutated_value(draw: st.DrawFn, value: str) -> str:
-    """``value`` replaced, or with something inserted, its last character repeated, or cut."""
-    action = draw(st.sampled_from(["replace", "insert", "insert", "lengthen", "cut"]))
-    if action == "replace":
-        return draw(_VALUES)
-    if action == "insert":
-        position = draw(st.integers(0, len(value)))
-        return value[:position] + draw(_TRICKY | st.text(max_size=3)) + value[position:]
-    if action == "lengthen":
-        return value + value[-1:] * draw(st.integers(1, 300))
-    if action == "cut":
-        return value[: draw(st.integers(0, len(value)))]
-
-
-#: Names that steer a call-up besides the customer's own, to be added now and then.
-EXTRA_NAMES = (
-    "HOOK_URL",
-    "~TARGET",
-    "returntarget",
-    "HTTP_CONTENT_CHARSET",
-    "~OkCode",
-    "~CALLER",
-    "OCI_VERSION",
-    "PASSWORD",
-    "USERNAME",
-    "something_else",
-)
-_EXTRA_VALUES = st.one_of(
-    _VALUES,
-    st.sampled_from(
-        [
-            "_top",
-            "_self",
-            "_BLANK",
-            "SRM_Frame",
-            "x" * 65,
-            "utf-8",
-            "ISO-8859-1",
-            "windows-1252",
-            "latin1",
-            "ascii",
-            "klingon",
-            "utf_7",
-            "rot13",
-            "base64",
-            "SAPEVENT:POST",
-        ]
-    ),
-)
-
-
-@st.composite
-def callup_pairs(draw: st.DrawFn, valid: dict[str, str]) -> list[tuple[str, str]]:
-    """A correct call-up with up to four changes: a key dropped, recased or sent twice, a value
-    mutated, an extra parameter added; now and then in another order."""
-    pairs = list(valid.items())
-    for _ in range(draw(st.integers(0, 4))):
-        change = draw(st.sampled_from(["drop", "recase", "mutate", "mutate", "twice", "extra"]))
-        if change == "extra" or not pairs:
-            name = draw(st.one_of(st.sampled_from(EXTRA_NAMES), st.text(max_size=8)))
-            pairs.insert(draw(st.integers(0, len(pairs))), (name, draw(_EXTRA_VALUES)))
-            continue
-        index = draw(st.integers(0, len(pairs) - 1))
-        name, value = pairs[index]
-        if change == "drop":
-            del pairs[index]
-        elif change == "recase":
-            pairs[index] = (draw(_recased(name)), value)
-        elif change == "mutate":
-            pairs[index] = (name, draw(mutated_value(value)))
-        else:
-            again = draw(st.one_of(st.just(value), mutated_value(value)))
-            pairs.insert(draw(st.integers(0, len(pairs))), (draw(_recased(name)), again))
-    return draw(st.one_of(st.just(pairs), st.permutations(pairs)))
 
 
 def assert_accepted_callup_is_usable(customer: Customer, pairs: list, punchout) -> None:
@@ -402,30 +286,6 @@ def assert_refused_with_a_4xx_or_usable(customer: Customer, pairs: list[tuple[st
         return
     event("accepted")
     assert_accepted_callup_is_usable(customer, pairs, punchout)
-
-
-ACME_CALLUP = {
-    "loginname": "acme-sap",
-    "pwd": ACME_PASSWORD,
-    "HOOK_URL": "https://erp.acme.example/sap/bc/srm/hook?sap-client=100",
-    "~OkCode": "ADDI",
-    "~CALLER": "CTLG",
-    "~TARGET": "_top",
-    "user_email": "jane.smith@acme.example",
-    "user_name": "Jane Smith",
-    "PROJECT": "P-123",
-}
-DEMO_CALLUP = {
-    "USERNAME": "demo-erp",
-    "PASSWORD": DEMO_PASSWORD,
-    "HOOK_URL": "http://127.0.0.1:5000/dev/erp/hook?session=42",
-    "~OkCode": "ADDI",
-    "~TARGET": "_parent",
-    "oci_usermail": "jan.jansen@demo.example",
-    "oci_userfullname": "Jan Jansen",
-    "KOSTENPLAATS": "4100",
-    "INKOOPNUMMER": "PO-2026-01",
-}
 
 
 def with_flaw(callup: dict[str, str], name: str, value: str) -> list[tuple[str, str]]:

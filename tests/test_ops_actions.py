@@ -31,9 +31,9 @@ from ociflex.ops.auth import login_required
 from ociflex.ops.operators import add_operator
 from ociflex.ops.workflow import STATUS_LABELS, TRANSITIONS
 from tests.conftest import OPERATOR_USERNAME, csrf_token_in, log_in
+from tests.support.punchout import Page, book_acme, book_demo
 from tests.support.smtp import SmtpSink, _free_port
-from tests.test_ops_workflow import LEGAL
-from tests.test_punchout import Page, book_acme, book_demo
+from tests.support.workflow import LEGAL
 
 PROBE = "/ops/probe/requests/<int:request_id>"
 PROBE_PAGE = """{% extends "ops/base.html" %}

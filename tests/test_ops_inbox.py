@@ -7,14 +7,11 @@ are Dutch, so the tests find things by id, ``data-`` attributes and the seeded v
 """
 
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, g, url_for
@@ -23,232 +20,34 @@ from flask_babel import format_date, format_datetime
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from werkzeug.test import TestResponse
 
 from ociflex import migrate
 from ociflex.db import begin_write, session_for
 from ociflex.history import move_count
 from ociflex.i18n import date_formatter
 from ociflex.mail.outbox import failing_messages
-from ociflex.models import Base, OutboxMessage, RentalRequest, search_key
+from ociflex.models import Base, OutboxMessage, RentalRequest
 from ociflex.ops.inbox_filters import Filters, read_query
 from ociflex.ops.inbox_query import fetch_page, prefix_end
 from ociflex.ops.lists import id_url_maker
 from ociflex.ops.outbox_page import failing_count
 from tests.conftest import csrf_token_in
+from tests.support.html import Html
+from tests.support.inbox import (
+    HOSTILE,
+    HOSTILE_ESCAPED,
+    RAW_TAG,
+    add_fillers,
+    add_message,
+    args_of,
+    follow,
+    inbox,
+    request_row,
+    seed,
+    seed_many,
+)
 from tests.support.orders import shown
-
-#: A name an attacker would like the inbox to run, and how it must come out instead.
-HOSTILE = "<script>alert(1)</script>\"quotes'"
-HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&#34;quotes&#39;"
-RAW_TAG = "<script>alert(1)</script>"
-CREATED = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-
-# --- Seeding ------------------------------------------------------------------------------------
-
-
-def request_row(**values: Any) -> RentalRequest:
-    """A request as the punch-out stores it, with ``values`` in place of the defaults."""
-    name = values.get("requester_name", "Piet Pieters")
-    row: dict[str, Any] = {
-        "punchout_id": uuid.uuid4().hex,
-        "customer_id": "demo",
-        "status": "new",
-        "language": "nl",
-        "requester_email": "piet@demo.example",
-        "requester_name": name,
-        "name_key": search_key(name),
-        "vehicle_code": "COMPACT",
-        "vehicle_name": "Compacte auto",
-        "day_rate": Decimal("39.50"),
-        "currency": "EUR",
-        "start_date": date(2026, 12, 1),
-        "end_date": date(2026, 12, 3),
-        "days": 3,
-        "location": None,
-        "remarks": "",
-        "cost_centre": None,
-        "po_number": None,
-        "fields": {},
-        "inbound": {"parameters": []},
-        "cart": {"action": "https://erp.example/hook", "target": "", "charset": "utf-8"}
-        | {"fields": []},
-        "created_at": CREATED,
-    }
-    row.update(values)
-    return RentalRequest(**row)
-
-
-def seed(app: Flask, *rows: dict[str, Any]) -> list[int]:
-    """Store one request per mapping of values, in order (so ids ascend); their ids."""
-    with session_for(app) as session:
-        begin_write(session)
-        stored = [request_row(**values) for values in rows]
-        for index, row in enumerate(stored):
-            row.created_at = row.created_at + timedelta(minutes=index)
-        session.add_all(stored)
-        session.flush()
-        for row in stored:
-            move_count(session, row.customer_id, None, row.status)
-        session.commit()
-        return [row.id for row in stored]
-
-
-def seed_many(app: Flask, count: int, **values: Any) -> list[int]:
-    return seed(app, *({"requester_name": f"Person {n}", **values} for n in range(count)))
-
-
-_FILLERS = """
-INSERT INTO rental_requests (punchout_id, customer_id, status, language, version,
-    requester_email, requester_name, name_key, vehicle_code, vehicle_name, day_rate, currency,
-    start_date, end_date, days, remarks, fields, inbound, cart, ops_notes, reason,
-    created_at, updated_at)
-SELECT 'filler-' || i, 'demo', 'confirmed', 'nl', 1, 'filler' || i || '@demo.example',
-    'Filler ' || i, 'filler ' || i, 'COMPACT', 'Compacte auto', 39.5, 'EUR',
-    '2026-07-01', '2026-07-01', 1, '', '{}', '[]', '{}', '', '',
-    '2026-11-02 08:00:00.000000', '2026-11-02 08:00:00.000000'
-"""
-
-
-def add_fillers(session: Session, count: int) -> None:
-    """``count`` newer requests in one statement (confirmed, demo, COMPACT, 1 July 2026): the
-    volume of a busy year, which none of the test filters or searches match."""
-    if count <= 0:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        statement = _FILLERS + "FROM generate_series(1, :count) AS g(i)"
-    else:
-        recursive = (
-            "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < :count)"
-        )
-        statement = recursive + _FILLERS + "FROM g"
-    session.execute(text(statement), {"count": count})
-    session.execute(
-        text(
-            "UPDATE request_status_counts SET count = count + :count "
-            "WHERE customer_id = 'demo' AND status = 'confirmed'"
-        ),
-        {"count": count},
-    )
-
-
-def add_message(app: Flask, **values: Any) -> int:
-    """An outbox row, as the worker leaves it."""
-    row: dict[str, Any] = {
-        "message_id": f"<{uuid.uuid4()}@test>",
-        "kind": "confirmation",
-        "recipient": "jan@demo.example",
-        "subject": "Bevestigd",
-        "body_text": "...",
-        "status": "failed",
-        "attempts": 8,
-        "last_error": "SMTPRecipientsRefused: 550 no such user",
-    }
-    row.update(values)
-    with session_for(app) as session:
-        begin_write(session)
-        message = OutboxMessage(**row)
-        session.add(message)
-        session.commit()
-        return message.id
-
-
-# --- Reading a page -----------------------------------------------------------------------------
-
-_VOID = {"br", "input", "meta", "link", "img", "hr", "col", "wbr", "source"}
-
-
-class Html(HTMLParser):
-    """What a test needs of a page: elements by id with their text, links, and the body rows
-    of each table (cell texts as the markup holds them)."""
-
-    def __init__(self, response: TestResponse | str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.source = response if isinstance(response, str) else response.get_data(as_text=True)
-        self.elements: dict[str, dict[str, str]] = {}
-        self.texts: dict[str, str] = {}
-        self.links: list[tuple[dict[str, str], str]] = []
-        self.tables: dict[str, list[list[str]]] = {}
-        self._stack: list[tuple[str, dict[str, str], list[str]]] = []
-        self._cells: list[str] = []
-        self.feed(self.source)
-        self.close()
-
-    def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
-        attrs = {name: value or "" for name, value in attr_list}
-        if "id" in attrs:
-            self.elements[attrs["id"]] = attrs
-        if tag == "tr":
-            self._cells = []
-        if tag in ("br", "li"):  # a line of its own, as a browser shows it
-            self.handle_data("\n")
-        if tag not in _VOID:
-            self._stack.append((tag, attrs, []))
-
-    def handle_data(self, data: str) -> None:
-        for _tag, _attrs, buffer in self._stack:
-            buffer.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag not in {open_tag for open_tag, _, _ in self._stack}:
-            return
-        while self._stack:
-            open_tag, attrs, buffer = self._stack.pop()
-            self._closed(open_tag, attrs, "".join(buffer))
-            if open_tag == tag:
-                break
-
-    def _closed(self, tag: str, attrs: dict[str, str], content: str) -> None:
-        if "id" in attrs:
-            self.texts[attrs["id"]] = content
-        if tag == "a":
-            self.links.append((attrs, " ".join(content.split())))
-        in_body = any(open_tag == "tbody" for open_tag, _, _ in self._stack)
-        if tag in ("td", "th") and in_body:
-            self._cells.append(content)
-        if tag == "tr" and in_body:
-            table = next((a.get("id", "") for t, a, _ in reversed(self._stack) if t == "table"), "")
-            self.tables.setdefault(table, []).append(self._cells)
-
-    def text(self, element_id: str) -> str:
-        """The text of an element, single-spaced."""
-        return " ".join(self.texts[element_id].split())
-
-    def href(self, element_id: str) -> str:
-        return self.elements[element_id]["href"]
-
-    @property
-    def row_ids(self) -> list[int]:
-        """The requests the inbox lists, in order."""
-        return [int(n) for n in re.findall(r'<tr data-id="(\d+)"', self.source)]
-
-    @property
-    def tab_counts(self) -> dict[str, int]:
-        """Status tab (``""`` for all) -> its count."""
-        counts = {}
-        for attrs, label in self.links:
-            if "data-status" in attrs:
-                counts[attrs["data-status"]] = int(label.split()[-1].replace(".", ""))
-        return counts
-
-    def tab_href(self, status: str) -> str:
-        return next(a["href"] for a, _ in self.links if a.get("data-status") == status)
-
-
-def inbox(client: FlaskClient, query: dict[str, str] | str | None = None) -> Html:
-    response = client.get("/ops/", query_string=query or {})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return Html(response)
-
-
-def follow(client: FlaskClient, href: str) -> Html:
-    response = client.get(href)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return Html(response)
-
-
-def args_of(href: str) -> dict[str, str]:
-    return {name: values[0] for name, values in parse_qs(urlsplit(href).query).items()}
+from tests.support.plans import explain
 
 
 def descending(ids: list[int]) -> list[int]:
@@ -900,28 +699,6 @@ def test_row_links_are_the_addresses_url_for_builds(app: Flask, script_root: str
 # --- Every list query is served by an index -----------------------------------------------------
 
 
-def _explain(app: Flask, statement: str, parameters: Any) -> list[str]:
-    """The plan of a captured statement, run with its own parameters. On PostgreSQL with
-    sequential scans off: with a few hundred rows a scan is cheapest, with a million it is
-    not; what counts is that an index CAN serve the query."""
-    engine = app.extensions["ociflex.engine"]
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        if engine.dialect.name == "sqlite":
-            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            plan = [row[3] for row in cursor.fetchall()]
-        else:
-            cursor.execute("SET enable_seqscan = off")
-            cursor.execute(f"EXPLAIN {statement}", parameters)
-            plan = [row[0] for row in cursor.fetchall()]
-        cursor.close()
-        connection.rollback()
-    finally:
-        connection.close()
-    return plan
-
-
 #: The condition of ``po=awaiting`` on SQLite (see ociflex.ops.inbox_query._po_condition).
 AWAITING = "likelihood(rental_requests.erp_po_number IS NULL, 0.9)"
 
@@ -1036,7 +813,7 @@ def _plans(
     assert response.status_code == 200
     assert "filter-problems" not in Html(response).elements
     assert queries, query
-    return [(sql, params, _explain(app, sql, params)) for sql, params in queries]
+    return [(sql, params, explain(app, sql, params)) for sql, params in queries]
 
 
 def test_every_list_query_is_served_by_an_index(app: Flask, ops_client: FlaskClient) -> None:

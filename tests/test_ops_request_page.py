@@ -18,9 +18,10 @@ from ociflex.history import record_event
 from ociflex.models import RentalRequest
 from tests.conftest import ACME_HOOK_URL, DEMO_HOOK_URL, DEMO_PASSWORD, csrf_token_in
 from tests.support.cxml import Buyer
+from tests.support.html import Html
+from tests.support.inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, add_message, seed
 from tests.support.orders import demo_line, demo_order, ordered, shown
-from tests.test_ops_inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, Html, add_message, seed
-from tests.test_punchout import Page, acme_booking, book, call_up, demo_booking, stored
+from tests.support.punchout import Page, acme_booking, book, call_up, demo_booking, stored
 
 OPS_EMAIL = "planning@euromobil.example"
 

@@ -5,21 +5,12 @@ import pytest
 from ociflex.models import STATUSES
 from ociflex.ops.workflow import (
     FINAL_STATUSES,
-    OPEN_STATUSES,
     TRANSITIONS,
     TransitionError,
     available_actions,
     next_status,
 )
-
-LEGAL = [
-    ("start", "new", "in_progress"),
-    ("schedule", "in_progress", "scheduled"),
-    ("schedule", "scheduled", "scheduled"),
-    ("confirm", "scheduled", "confirmed"),
-    *[("reject", status, "rejected") for status in OPEN_STATUSES],
-    *[("cancel", status, "cancelled") for status in OPEN_STATUSES],
-]
+from tests.support.workflow import LEGAL
 
 
 @pytest.mark.parametrize(("action", "status", "target"), LEGAL)

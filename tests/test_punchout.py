@@ -8,24 +8,18 @@ customer's pages are Dutch, so for it only language-independent facts are assert
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from ociflex import create_app
-from ociflex.booking.form import today
 from ociflex.booking.token import PunchoutTokens
-from ociflex.db import session_for
-from ociflex.models import RentalRequest
 from tests.conftest import (
     ACME_HOOK_URL,
     ACME_PASSWORD,
@@ -33,177 +27,20 @@ from tests.conftest import (
     DEMO_PASSWORD,
     SigningClock,
 )
-
-# --- What a browser sees of a page --------------------------------------------------------------
-
-
-@dataclass
-class Form:
-    attrs: dict[str, str]
-    #: (name, value) of the hidden inputs, in page order.
-    hidden: list[tuple[str, str]] = field(default_factory=list)
-    #: name -> value of the visible inputs, text areas and selects (the selected option).
-    values: dict[str, str] = field(default_factory=dict)
-
-
-class Page(HTMLParser):
-    """Forms, alerts, field errors and scripts of an HTML page, parsed as a browser would."""
-
-    def __init__(self, response: TestResponse) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: dict[str, Form] = {}
-        self.alerts: list[str] = []
-        #: id of the form field -> the error shown next to it.
-        self.errors: dict[str, str] = {}
-        self.invalid: set[str] = set()
-        #: (nonce, text) of every script.
-        self.scripts: list[tuple[str | None, str]] = []
-        self._form: Form | None = None
-        self._select = ""
-        self._text: tuple[str, dict[str, str]] | None = None
-        self._buffer: list[str] = []
-        self.feed(response.get_data(as_text=True))
-        self.close()
-
-    def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
-        attrs = {name: value or "" for name, value in attr_list}
-        if tag == "form":
-            self._form = Form(attrs)
-            self.forms[attrs.get("id", f"form-{len(self.forms)}")] = self._form
-        elif tag == "input" and self._form is not None:
-            if attrs.get("type") == "hidden":
-                self._form.hidden.append((attrs["name"], attrs.get("value", "")))
-            else:
-                self._form.values[attrs["name"]] = attrs.get("value", "")
-        elif tag == "option" and "selected" in attrs and self._form is not None:
-            self._form.values[self._select] = attrs.get("value", "")
-        if tag == "select":
-            self._select = attrs.get("name", "")
-        if attrs.get("aria-invalid") == "true":
-            self.invalid.add(attrs.get("id", ""))
-        is_alert = attrs.get("role") == "alert"
-        is_error = tag == "p" and "error" in attrs.get("class", "").split()
-        if tag in ("script", "textarea") or is_alert or is_error:
-            self._text, self._buffer = (tag, attrs), []
-
-    def handle_data(self, data: str) -> None:
-        if self._text is not None:
-            self._buffer.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._form = None
-        if tag == "select":
-            self._select = ""
-        if self._text is None or self._text[0] != tag:
-            return
-        (_, attrs), text = self._text, "".join(self._buffer)
-        self._text = None
-        if tag == "script":
-            self.scripts.append((attrs.get("nonce"), text))
-        elif tag == "textarea" and self._form is not None:
-            # As browsers do: CR LF is LF, and a first line break is not part of the value.
-            self._form.values[attrs["name"]] = text.replace("\r\n", "\n").removeprefix("\n")
-        elif attrs.get("role") == "alert":
-            self.alerts.append(" ".join(text.split()))
-        else:
-            self.errors[attrs["id"].removesuffix("-error")] = " ".join(text.split())
-
-    @property
-    def alert(self) -> str:
-        assert len(self.alerts) == 1, f"expected one alert, found {self.alerts}"
-        return self.alerts[0]
-
-    @property
-    def booking_form(self) -> Form | None:
-        """The form that carries a punch-out token, if the page has one."""
-        return next((f for f in self.forms.values() if "punchout" in dict(f.hidden)), None)
-
-    @property
-    def token(self) -> str:
-        assert self.booking_form is not None, "the page has no booking form"
-        return dict(self.booking_form.hidden)["punchout"]
-
-    @property
-    def basket(self) -> Form:
-        return self.forms["oci-basket"]
-
-
-# --- Helpers ------------------------------------------------------------------------------------
-
-
-def stored(app: Flask) -> list[RentalRequest]:
-    with session_for(app) as session:
-        return list(session.scalars(select(RentalRequest).order_by(RentalRequest.id)))
-
-
-def count_stored(app: Flask) -> int:
-    with session_for(app) as session:
-        return session.scalar(select(func.count()).select_from(RentalRequest)) or 0
-
-
-def call_up(client: FlaskClient, customer: str, params: dict[str, str]) -> Page:
-    """POST a call-up that must be accepted; the booking form it shows."""
-    response = client.post(f"/oci/{customer}", data=params)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return Page(response)
-
-
-def book(client: FlaskClient, customer: str, token: str, **form: str) -> TestResponse:
-    return client.post(f"/oci/{customer}/book", data={"punchout": token, **form})
-
-
-def days_from_today(days: int) -> str:
-    return (today() + timedelta(days=days)).isoformat()
-
-
-def acme_booking(**changes: str) -> dict[str, str]:
-    """A valid booking form for acme: the estate car from next week, three days."""
-    return {
-        "vehicle": "ESTATE",
-        "start": days_from_today(7),
-        "end": days_from_today(9),
-        "project": "P-123",
-        "remarks": "",
-        **changes,
-    }
-
-
-def demo_booking(**changes: str) -> dict[str, str]:
-    return {
-        "vehicle": "COMPACT",
-        "start": days_from_today(7),
-        "end": days_from_today(7),
-        "location": "Utrecht Papendorp",
-        "cost_centre": "4100",
-        "remarks": "",
-        **changes,
-    }
-
-
-def book_acme(client: FlaskClient, acme_callup: dict[str, str], **changes: str) -> TestResponse:
-    """A whole acme punch-out: call-up, then the booking form sent."""
-    token = call_up(client, "acme", acme_callup).token
-    return book(client, "acme", token, **acme_booking(**changes))
-
-
-def book_demo(client: FlaskClient, demo_callup: dict[str, str], **changes: str) -> TestResponse:
-    token = call_up(client, "demo", demo_callup).token
-    return book(client, "demo", token, **demo_booking(**changes))
-
-
-def basket_of(response: TestResponse) -> Form:
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return Page(response).basket
-
-
-def csp(response: TestResponse) -> dict[str, str]:
-    """The Content-Security-Policy header: directive -> its value."""
-    policy = {}
-    for directive in response.headers["Content-Security-Policy"].split(";"):
-        name, _, value = directive.strip().partition(" ")
-        policy[name] = value
-    return policy
+from tests.support.punchout import (
+    Page,
+    acme_booking,
+    basket_of,
+    book,
+    book_acme,
+    book_demo,
+    call_up,
+    count_stored,
+    csp,
+    days_from_today,
+    demo_booking,
+    stored,
+)
 
 
 def dd_mm_yyyy(day: str) -> str:

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.conftest import ACME_HOOK_URL, ACME_PASSWORD, DEMO_HOOK_URL, DEMO_PASSWORD
-from tests.test_punchout import Page, count_stored, csp
+from tests.support.punchout import Page, count_stored, csp
 
 #: What SAP sends with a FUNCTION call: the company login and the HOOK_URL, no user fields.
 ACME_ACCESS = {"loginname": "acme-sap", "pwd": ACME_PASSWORD, "HOOK_URL": ACME_HOOK_URL}

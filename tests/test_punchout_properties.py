@@ -25,7 +25,7 @@ from ociflex.db import session_for
 from ociflex.models import RentalRequest
 from ociflex.oci.basket_rules import basket_problems
 from ociflex.oci.config import oci_settings
-from tests.test_oci_properties import (
+from tests.support.callups import (
     ACME_CALLUP,
     DEMO_CALLUP,
     callup_pairs,

@@ -37,8 +37,10 @@ from ociflex.transfers import (
     transfer_values,
 )
 from tests.conftest import ACME_HOOK_URL, ACME_PASSWORD, PRODUCTION_SECRET_KEY, SigningClock
-from tests.test_ops_inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, Html, _explain, args_of
-from tests.test_punchout import (
+from tests.support.html import Html
+from tests.support.inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, args_of
+from tests.support.plans import explain
+from tests.support.punchout import (
     Page,
     acme_booking,
     basket_of,
@@ -856,7 +858,7 @@ def test_the_lists_and_the_pruning_are_served_by_an_index(
     for name, path, indexes in scenarios:
         with captured_queries(app) as queries:
             assert ops_client.get(path).status_code == 200
-        plans = "\n".join(line for sql, params in queries for line in _explain(app, sql, params))
+        plans = "\n".join(line for sql, params in queries for line in explain(app, sql, params))
         assert any(index in plans for index in indexes), (name, plans)
         assert "SCAN transfers\n" not in plans + "\n", (name, plans)
         assert "Seq Scan" not in plans, (name, plans)
@@ -864,7 +866,7 @@ def test_the_lists_and_the_pruning_are_served_by_an_index(
     # Pruning finds the oldest entries by their time.
     oldest = select(Transfer.id).where(Transfer.at < now).order_by(Transfer.at).limit(5000)
     compiled = oldest.compile(engine)
-    plan = "\n".join(_explain(app, str(compiled), _bound(engine, compiled)))
+    plan = "\n".join(explain(app, str(compiled), _bound(engine, compiled)))
     assert "ix_transfers_at" in plan, plan
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 
 from ociflex import create_app
 from tests.conftest import PRODUCTION_SECRET_KEY
-from tests.test_punchout import count_stored
+from tests.support.punchout import count_stored
 
 ADDRESSES = [
     pytest.param("/oci/nobody", 404, id="unknown-customer"),
