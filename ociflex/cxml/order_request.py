@@ -21,6 +21,7 @@ from ociflex.cxml.documents import child, children, path, text_of
 from ociflex.cxml.header import Header
 from ociflex.cxml.redact import without_secrets
 from ociflex.cxml.status import CxmlRefusal
+from ociflex.digits import plain_digits
 from ociflex.models import ORDER_TYPES
 from ociflex.orders.received import OrderedLine, ReceivedOrder
 from ociflex.text import N_
@@ -123,7 +124,9 @@ def _lines(order: etree._Element) -> tuple[OrderedLine, ...]:
 
 def _line(item: etree._Element, position: int) -> OrderedLine:
     sent_number = item.get("lineNumber", "").strip()
-    line_number = int(sent_number) if sent_number.isdigit() and len(sent_number) < 9 else position
+    line_number = (
+        int(sent_number) if plain_digits(sent_number) and len(sent_number) < 9 else position
+    )
     unit_price, currency = _money(
         path(item, "ItemDetail", "UnitPrice", "Money"), f"ItemOut {line_number} UnitPrice"
     )

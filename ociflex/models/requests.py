@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ociflex.digits import plain_digits
 from ociflex.models.base import Base, UtcDateTime, utcnow
 
 REFERENCE_PREFIX = "FF-"
@@ -34,7 +35,7 @@ def parse_reference(text: str) -> int | None:
     text = text.strip().upper()
     if text.startswith(REFERENCE_PREFIX):
         text = text[len(REFERENCE_PREFIX) :]
-    return int(text) if text.isdigit() and len(text) <= 12 else None
+    return int(text) if plain_digits(text) and len(text) <= 12 else None
 
 
 def search_key(text: str) -> str:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from babel.numbers import list_currencies
 
+from ociflex.digits import plain_digits
 from ociflex.oci.charset import codec_for, first_unencodable
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
 from ociflex.units import UNIT_CODES, nearest_unit
@@ -82,7 +83,7 @@ def posted_line(name: str) -> int | None:
     if not (match := _ITEM_LIKE_NAME.fullmatch(name)):
         return None
     field, inside = match[1], match[2]
-    if inside.isdigit():
+    if plain_digits(inside):
         return int(inside)
     if (longtext := _LONGTEXT_LIKE_FIELD.fullmatch(field)) and longtext[1]:
         return int(longtext[1])

@@ -24,7 +24,7 @@ VEHICLE_MAX_LENGTH = 40
 #: ``po``: requests with the purchase-order number of the customer's ERP, or without one yet.
 PO_CHOICES = ("received", "awaiting")
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CURSOR = re.compile(r"[1-9][0-9]{0,9}")
 
 

@@ -46,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ociflex.digits import plain_digits
 from ociflex.models import (
     STATUSES,
     RentalRequest,
@@ -57,7 +58,7 @@ from ociflex.models import (
 from ociflex.ops.inbox_filters import MAX_ID, Filters
 
 PAGE_SIZE = 50
-_REFERENCE = re.compile(r"FF-\d+", re.IGNORECASE)
+_REFERENCE = re.compile(r"FF-[0-9]+", re.IGNORECASE)
 
 
 # --- Conditions, each served by an index --------------------------------------------------------
@@ -115,7 +116,7 @@ def search_condition(q: str, dialect: str) -> ColumnElement[bool]:
         starts_with(RentalRequest.name_key, search_key(q), dialect),
         starts_with(RentalRequest.requester_email, q.lower(), dialect),
     ]
-    if q.isdigit() and len(q) <= 12:
+    if plain_digits(q) and len(q) <= 12:
         found.append(_request_id(int(q)))
     return or_(*found)
 
