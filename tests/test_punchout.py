@@ -6,8 +6,10 @@ and on PostgreSQL. Exact texts are asserted for the English ``acme`` customer; t
 customer's pages are Dutch, so for it only language-independent facts are asserted.
 """
 
+import io
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,10 +18,13 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from ociflex import create_app
 from ociflex.booking.token import PunchoutTokens
+from ociflex.db import session_for
+from ociflex.models import Transfer
 from tests.conftest import (
     ACME_HOOK_URL,
     ACME_PASSWORD,
@@ -747,6 +752,11 @@ def test_a_basket_for_sap_gui_posts_to_the_sapevent_pseudo_url(
         pytest.param({"~target": "SRM_Frame"}, "SRM_Frame", id="named-frame"),
         pytest.param({"~TARGET": '"><script>alert(1)</script>'}, "_top", id="junk"),
         pytest.param({"~TARGET": "_self", "returntarget": "_parent"}, "_parent", id="returntarget"),
+        # A pattern's $ matches before a final line break: a name must be the name, whole.
+        pytest.param({"~TARGET": "frame1\n"}, "_top", id="trailing-lf"),
+        pytest.param({"~TARGET": "frame1\r"}, "_top", id="trailing-cr"),
+        pytest.param({"~TARGET": "frame1\r\n"}, "_top", id="trailing-crlf"),
+        pytest.param({"returntarget": "SRM_Frame\n"}, "_top", id="returntarget-trailing-lf"),
     ],
 )
 def test_the_basket_goes_to_the_frame_the_erp_asked_for(
@@ -1181,3 +1191,155 @@ def test_the_reference_counts_up_per_request(
         book_acme(client, acme_callup)
     assert [row.reference for row in stored(app)] == ["FF-000001", "FF-000002", "FF-000003"]
     assert all(re.fullmatch(r"FF-\d{6}", row.reference) for row in stored(app))
+
+
+# --- Only form posts: the checks read url-encoded forms (issue 17, item 3) ---------------------
+
+
+def _transfers(app: Flask) -> int:
+    with session_for(app) as session:
+        return session.scalar(select(func.count()).select_from(Transfer)) or 0
+
+
+_NOT_A_FORM = "This address accepts only ordinary form posts (application/x-www-form-urlencoded)"
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "text/plain", "application/json"])
+def test_a_call_up_that_is_not_form_urlencoded_is_refused_with_415_and_nothing_stored(
+    client: FlaskClient, app: Flask, acme_callup: dict[str, str], content_type: str
+) -> None:
+    """Multipart once passed around the parameter limit and the charset refusal."""
+    many = {**acme_callup, **{f"x{i}": "" for i in range(510)}}
+    data: dict[str, str] | str = many if content_type == "multipart/form-data" else "{}"
+    response = client.post("/oci/acme", data=data, content_type=content_type)
+    assert response.status_code == 415
+    assert Page(response).alert.startswith(_NOT_A_FORM)
+    assert Page(response).booking_form is None
+    assert _transfers(app) == 0
+
+
+def test_a_multipart_call_up_with_bytes_in_no_charset_is_refused_not_stored(
+    client: FlaskClient, app: Flask, demo_callup: dict[str, str]
+) -> None:
+    body = {**demo_callup, "oci_userfullname": (io.BytesIO(b"J\x81rg"), "")}
+    response = client.post("/oci/demo", data=body, content_type="multipart/form-data")
+    assert response.status_code == 415
+    assert "J\ufffdrg" not in response.get_data(as_text=True)
+    assert _transfers(app) == 0
+
+
+def test_a_booking_form_sent_as_multipart_is_refused_with_415_and_nothing_booked(
+    client: FlaskClient, app: Flask, acme_callup: dict[str, str]
+) -> None:
+    token = call_up(client, "acme", acme_callup).token
+    logged = _transfers(app)
+    response = client.post(
+        "/oci/acme/book",
+        data={"punchout": token, **acme_booking(remarks="caf\xe9")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 415
+    assert Page(response).alert.startswith(_NOT_A_FORM)
+    assert count_stored(app) == 0
+    assert _transfers(app) == logged
+
+
+@pytest.mark.parametrize("path", ["/cxml/globex/book", "/cxml/globex/back"])
+def test_a_cxml_booking_or_back_post_sent_as_multipart_is_refused_with_415(
+    cxml_client: FlaskClient, cxml_app: Flask, path: str
+) -> None:
+    response = cxml_client.post(
+        path, data={"punchout": "x", "remarks": "caf\xe9"}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 415
+    assert Page(response).alert.startswith(_NOT_A_FORM)
+    assert _transfers(cxml_app) == 0
+
+
+def test_the_cxml_endpoint_is_not_refused_as_a_form_post(cxml_client: FlaskClient) -> None:
+    """The buyer's server posts XML there; it is answered in cXML, not with the 415 page."""
+    response = cxml_client.post("/cxml/globex", data=b"<x/>", content_type="text/xml")
+    assert response.status_code != 415
+    assert response.mimetype == "text/xml"
+
+
+def test_a_post_call_up_without_a_body_or_content_type_is_still_accepted(
+    client: FlaskClient, demo_callup: dict[str, str]
+) -> None:
+    """Some ERPs POST the whole call-up in the query string, with no body."""
+    response = client.post(f"/oci/demo?{urlencode(demo_callup)}")
+    assert response.status_code == 200
+    assert Page(response).token
+
+
+# --- Only charsets a browser form posts in (issue 17, items 4 and 7) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "charset",
+    [
+        "idna",
+        "unicode-escape",
+        "raw_unicode_escape",
+        "hz",
+        "cp65001",
+        "cp1252:",
+        "utf-8\n",
+        "utf-8\r\n",
+        "utf-8\r",
+        " utf-8",
+        "utf-16le",
+        "x-user-defined",
+        "\u212aoi8-r",  # the Kelvin sign, lower-cased "k"
+    ],
+)
+def test_a_call_up_asking_for_a_charset_no_browser_form_posts_in_is_refused(
+    client: FlaskClient, app: Flask, acme_callup: dict[str, str], charset: str
+) -> None:
+    acme_callup["HTTP_CONTENT_CHARSET"] = charset
+    response = client.post("/oci/acme", data=acme_callup)
+    assert response.status_code == 400
+    expected = f"The character set {charset} in HTTP_CONTENT_CHARSET is unknown."
+    assert Page(response).alert.split() == expected.split()  # the page's whitespace is HTML's
+    assert Page(response).booking_form is None
+    assert count_stored(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("charset", "encodes"),
+    [
+        ("ISO-8859-1", "latin-1"),
+        ("latin1", "latin-1"),
+        ("Windows-1252", "cp1252"),
+        ("us-ascii", "ascii"),
+        ("iso-8859-15", "iso8859-15"),
+        ("koi8-r", "koi8-r"),
+        ("shift_jis", "cp932"),
+    ],
+)
+def test_a_browser_charset_label_in_any_case_gets_a_basket_in_that_charset(
+    client: FlaskClient, acme_callup: dict[str, str], charset: str, encodes: str
+) -> None:
+    acme_callup.update(HTTP_CONTENT_CHARSET=charset, user_name="Łukasz Zoë")
+    basket = basket_of(book_acme(client, acme_callup))
+    assert basket.attrs["accept-charset"] == charset
+    for _, value in basket.hidden:
+        value.encode(encodes)
+
+
+@pytest.mark.parametrize("charset", ["idna", "unicode-escape", "hz", "utf-8\n", "klingon"])
+def test_a_booking_whose_session_asks_for_a_charset_no_browser_posts_in_is_refused_not_a_5xx(
+    client: FlaskClient, app: Flask, acme_callup: dict[str, str], charset: str
+) -> None:
+    """A form issued before the call-up refused such charsets: a clear 400, nothing stored."""
+    acme_callup["user_name"] = "Zoë Smith"
+    token = call_up(client, "acme", acme_callup).token
+    signer = app.extensions["ociflex.tokens"]
+    session = signer.loads(token)
+    old = replace(session, cart_return=replace(session.cart_return, charset=charset))
+    response = book(client, "acme", signer.dumps(old), **acme_booking(remarks="Zoë"))
+    assert response.status_code == 400
+    assert Page(response).alert == (
+        "Your purchasing system asked for the basket in a character set that no browser can send."
+    )
+    assert count_stored(app) == 0

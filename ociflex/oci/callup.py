@@ -10,7 +10,6 @@ call with a ``FUNCTION`` (PROTOCOL.md section 3) is no punch-out session: the we
 it to :func:`ociflex.oci.functions.read_function_call` instead of :func:`read_callup`.
 """
 
-import codecs
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from ociflex.booking.session import CartReturn, PunchoutSession
 from ociflex.customers.model import Customer, Field
 from ociflex.oci.basket_rules import ECHOED_PARAMETERS
 from ociflex.oci.config import OCI, OciSettings, oci_settings
+from ociflex.oci.encodings import form_codec
 from ociflex.oci.hook_url import check_hook_url, hook_origin
 from ociflex.return_urls import ReturnUrlError
 from ociflex.text import N_
@@ -29,13 +29,10 @@ Pairs = Sequence[tuple[str, str]]
 
 #: Frame targets a basket may be posted into; anything else falls back to ``_top``.
 KEYWORD_TARGETS = ("_top", "_parent", "_self", "_blank")
-FRAME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-CHARSET_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
+FRAME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
 #: ``~OkCode`` and ``~CALLER`` go back into the basket as they came: short codes ("ADDI").
 ECHOED_MAX_LENGTH = 40
-#: What a charset must encode as ASCII to carry a form post (not UTF-16, UTF-7, base64...).
-_FORM_PROBE = "Az09=&+-%_."
 
 #: Parameters that may be given once only: a second, different value is an attack or a bug.
 SINGLE_VALUED = ("HOOK_URL",)
@@ -88,7 +85,7 @@ def frame_target(params: Params) -> str:
     lowered = target.lower()
     if lowered in KEYWORD_TARGETS:
         return lowered
-    return target if FRAME_NAME.match(target) else "_top"
+    return target if FRAME_NAME.fullmatch(target) else "_top"
 
 
 def _check_login(settings: OciSettings, params: Params) -> None:
@@ -154,18 +151,14 @@ def read_charset(customer: Customer, params: Params) -> str:
     requested = params.get("HTTP_CONTENT_CHARSET")
     if not requested:
         return oci_settings(customer).default_charset
-    try:
-        if not CHARSET_LABEL.match(requested):
-            raise LookupError(requested)
-        if _FORM_PROBE.encode(codecs.lookup(requested).name) != _FORM_PROBE.encode("ascii"):
-            raise LookupError(requested)
-    except (LookupError, UnicodeError):
+    if form_codec(requested) is None:
+        # Only a charset a browser form can be posted in (not idna, unicode-escape, utf-16...).
         raise CallupError(
             400,
             N_("The character set %(charset)s in HTTP_CONTENT_CHARSET is unknown."),
             N_("Ask your ERP administrator to send utf-8 or iso-8859-1."),
-            charset=requested,
-        ) from None
+            charset=requested[:40],
+        )
     # Keep the ERP's own label: browsers know "windows-1252", not Python's "cp1252".
     return requested
 

@@ -8,6 +8,8 @@ transliterated to the nearest encodable text before they are sent.
 import codecs
 import unicodedata
 
+from ociflex.oci.encodings import form_codec
+
 #: ASCII stand-ins for characters that NFKD does not reduce to something a legacy charset has.
 _FALLBACKS = {
     "‘": "'",
@@ -78,11 +80,10 @@ def _transliterated(char: str, codec: codecs.CodecInfo) -> str:
 
 
 def codec_for(charset: str) -> codecs.CodecInfo | None:
-    """The codec of ``charset``, or None when Python knows no such charset."""
-    try:
-        return codecs.lookup(charset)
-    except LookupError:
-        return None
+    """The codec of ``charset``, or None when it is no charset a browser form can be posted in
+    (see :mod:`ociflex.oci.encodings`: ``idna`` and the like are never looked up)."""
+    codec = form_codec(charset)
+    return None if codec is None else codecs.lookup(codec)
 
 
 def _encodable(text: str, codec: codecs.CodecInfo) -> bool:

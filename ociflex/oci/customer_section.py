@@ -6,7 +6,6 @@ are checked in any case (a cXML customer's file may carry them): a misspelt NEW_
 mistake whether or not it is ever sent.
 """
 
-import codecs
 from collections.abc import Mapping
 
 from ociflex.customers.checks import Checker
@@ -22,6 +21,7 @@ from ociflex.oci.customer_basket import (
     read_basket,
     read_max_lengths,
 )
+from ociflex.oci.encodings import form_codec
 from ociflex.oci.hook_url import SAPEVENT, is_sapevent
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
 
@@ -190,14 +190,10 @@ def _charset(check: Checker, value: object) -> str:
     charset = check.string(value, "charset")
     if charset is None:
         return "utf-8"
-    try:
-        codecs.lookup(charset)
-        usable = "OCI=1&a=b".encode(charset) == b"OCI=1&a=b"
-    except LookupError:
-        usable = False
-    if not usable:
+    if form_codec(charset) is None:
         check.report(
             "charset",
-            f"{charset!r} is not a known, ASCII-compatible character set; use utf-8 or iso-8859-1",
+            f"{charset!r} is not a charset a browser form can be posted in; use utf-8 or "
+            "iso-8859-1",
         )
     return charset

@@ -30,7 +30,7 @@ PASSWORD_METHOD = "scrypt"  # noqa: S105 (a hash method, not a password)
 PASSWORD_MIN_LENGTH = 12
 #: More than any password manager makes; keeps a pasted novel from being hashed.
 PASSWORD_MAX_LENGTH = 1024
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 DISPLAY_NAME_MAX_LENGTH = 255
 
 #: Failed logins are counted over this sliding window. A successful login restarts the count
@@ -84,7 +84,7 @@ def normalise_username(username: str) -> str:
 
 def _check_username(username: str) -> str:
     name = normalise_username(username)
-    if not USERNAME.match(name):
+    if not USERNAME.fullmatch(name):
         raise OperatorError(
             f"The user name {username!r} is not allowed: use 2 to 64 lower-case letters, "
             "digits, dots, hyphens or underscores, starting with a letter or digit."

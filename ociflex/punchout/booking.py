@@ -19,6 +19,7 @@ from ociflex.booking.session import Operation, PunchoutSession
 from ociflex.booking.token import TokenError, TokenExpired
 from ociflex.customers.model import Customer
 from ociflex.db import get_session
+from ociflex.oci.encodings import form_codec
 from ociflex.oci.form_encoding import FormEncodingError, UnreadableForm, check_utf8_form
 from ociflex.punchout.common import error_page, form_page, log, record, served_customer, tokens
 from ociflex.return_urls import origin_of
@@ -109,6 +110,19 @@ def session_from_form(
             "invalid token",
             N_("This booking form was not issued by FlexFleet or has been altered."),
             log_values,
+        )
+    if form_codec(session.cart_return.charset) is None:
+        # Signed before the call-up refused such charsets: the cart could not be encoded.
+        _refuse(
+            customer,
+            protocol,
+            "cart charset no browser form can be posted in",
+            N_(
+                "Your purchasing system asked for the basket in a character set that no "
+                "browser can send."
+            ),
+            log_values,
+            punchout_id=session.id,
         )
     return session
 

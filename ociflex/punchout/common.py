@@ -30,6 +30,12 @@ cxml_bp = Blueprint("cxml", __name__, url_prefix="/cxml")
 #: One logger for all punch-out views, under the name their log lines have always carried.
 log = logging.getLogger("ociflex.punchout.routes")
 
+#: What a form post of the punch-out may be sent as: a browser's ordinary form post, or no
+#: body at all (an ERP that puts the whole call-up in the query string).
+FORM_MIMETYPES = frozenset({"", "application/x-www-form-urlencoded"})
+#: The punch-out's POST endpoints that take a document, not a form (cXML's server-to-server).
+DOCUMENT_ENDPOINTS = frozenset({"cxml.endpoint"})
+
 #: The reason the transfer log gives for a customer id that no customer file serves.
 UNKNOWN_CUSTOMER = "unknown customer: no customer file with this id is served"
 BROKEN_CUSTOMER = "the customer file has problems (see flask ociflex customers check)"
@@ -126,6 +132,41 @@ def show_as(customer: Customer) -> None:
     """Pages of this request speak the customer's language and may be framed by its system."""
     g.language = customer.language
     g.frame_ancestors = customer.frame_ancestors
+
+
+def form_posts_only() -> tuple[str, int] | None:
+    """Refuse (415) a POST to the punch-out's form addresses that is not form-urlencoded.
+
+    OCI call-ups and the booking forms are url-encoded forms; their checks (the charset, the
+    number of fields) read that encoding. A ``multipart/form-data`` or other body would pass
+    around them, so it is refused before any view reads it, and nothing is stored or logged
+    (an entry per junk post would let anyone fill the transfer log)."""
+    if request.method != "POST" or request.endpoint in DOCUMENT_ENDPOINTS:
+        return None
+    if request.mimetype in FORM_MIMETYPES:
+        return None
+    customer = customers().get(str((request.view_args or {}).get("customer_id", "")))
+    if customer is not None:
+        show_as(customer)
+    log.warning(
+        "form post refused: path=%s status=415 content_type=%.80r", request.path, request.mimetype
+    )
+    return error_page(
+        415,
+        N_(
+            "This address accepts only ordinary form posts "
+            "(application/x-www-form-urlencoded), not %(content_type)s."
+        ),
+        N_(
+            "Nothing was stored. Ask your ERP administrator to send the call-up as an ordinary "
+            "form post (application/x-www-form-urlencoded), not as multipart/form-data."
+        ),
+        content_type=request.mimetype[:80],
+    )
+
+
+oci_bp.before_request(form_posts_only)
+cxml_bp.before_request(form_posts_only)
 
 
 def error_page(status: int, message: str, fix: str, **params: object) -> tuple[str, int]:

@@ -99,7 +99,7 @@ def _origin_problem(text: str) -> str | None:
 
 
 #: A domain name as written in an e-mail address, optionally ``*.`` for its subdomains.
-_EMAIL_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_EMAIL_DOMAIN = re.compile(r"(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 def read_email_domains(check: Checker, value: object) -> tuple[str, ...]:
@@ -110,7 +110,7 @@ def read_email_domains(check: Checker, value: object) -> tuple[str, ...]:
     domains = []
     for path, text in _strings(check, value, "email_domains", non_empty=True):
         domain = text.strip().lower()
-        if _EMAIL_DOMAIN.match(domain):
+        if _EMAIL_DOMAIN.fullmatch(domain):
             domains.append(domain)
         else:
             check.report(

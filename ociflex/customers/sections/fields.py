@@ -10,7 +10,7 @@ from ociflex.customers.model import BUILTIN_PLACEHOLDERS, FORM_INPUTS, Field
 from ociflex.customers.yaml_nodes import key_path
 
 FIELD_KEYS = ("required", "editable", "pattern", "label", "max_length", "example")
-FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 #: The fields every customer has, with what a file that leaves them (or their keys) out gets.
 BUILTIN_FIELDS: Mapping[str, Mapping[str, object]] = {
@@ -77,7 +77,7 @@ def _field(check: Checker, name: str, entries: Mapping[str, object], path: str) 
 
 
 def _check_name(check: Checker, name: str, path: str) -> None:
-    if not FIELD_NAME.match(name):
+    if not FIELD_NAME.fullmatch(name):
         check.report(
             path,
             f"{name!r} is not a valid field name: lower-case letters, digits and '_', starting "

@@ -10,7 +10,7 @@ from ociflex.customers.yaml_nodes import item_path, key_path
 
 VEHICLE_KEYS = ("code", "name", "day_rate", "description")
 #: Letters, digits, ``_.-``; at most 40 characters, NEW_ITEM-EXT_PRODUCT_ID's limit.
-VEHICLE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+VEHICLE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 #: A vehicle's description starts the basket line's DESCRIPTION (40), followed by the dates.
 MAX_DESCRIPTION = 18
 REQUIRED = {
@@ -56,7 +56,7 @@ def _vehicle(check: Checker, value: object, path: str) -> Vehicle | None:
 
 def _code(check: Checker, value: object, path: str) -> str | None:
     code = check.string(value, path)
-    if code is not None and not VEHICLE_CODE.match(code):
+    if code is not None and not VEHICLE_CODE.fullmatch(code):
         check.report(
             path,
             f"{code!r} is not a valid vehicle code: 1 to 40 letters, digits, '_', '.' or '-', "

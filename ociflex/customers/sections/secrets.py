@@ -12,7 +12,7 @@ from ociflex.customers.checks import Checker
 from ociflex.customers.model import Secret
 from ociflex.customers.yaml_nodes import key_path
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 HASH_HOWTO = (
     'make one with: python -c "from werkzeug.security import generate_password_hash as g; '
     "print(g('...'))\""
@@ -64,7 +64,7 @@ def _from_environment(
     name = check.string(value, path)
     if name is None:
         return None
-    if not ENV_NAME.match(name):
+    if not ENV_NAME.fullmatch(name):
         check.report(
             path,
             f"{name!r} is not an environment variable name; use letters, digits and '_', "
