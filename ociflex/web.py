@@ -2,7 +2,7 @@
 
 import re
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import gettext
@@ -20,6 +20,18 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 #: What a CSP source built from a URL may contain: anything else could end the directive.
 _SOURCE_CHARS = re.compile(r"[a-z][a-z0-9+.-]*:(//[a-z0-9.\-\[\]:]+)?")
+
+
+def mailto(address: str) -> str:
+    """A ``mailto:`` URL that sends to ``address`` and to nothing else (RFC 6068).
+
+    The address is one ``to`` whose characters other than letters, digits, ``-._~`` and
+    ``@`` are percent-encoded as UTF-8: a ``?``, ``&`` or ``#`` in a local part (which RFC 5322
+    allows) cannot start a header (``?bcc=...``), a ``%`` cannot pass as an escape, and a quote
+    or ``<`` cannot end the attribute it stands in. Build every ``mailto:`` with it (the
+    ``mailto`` template filter), never by pasting an address after ``mailto:``.
+    """
+    return "mailto:" + quote(address, safe="@")
 
 
 def csp_nonce() -> str:
@@ -136,3 +148,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["form_target"] = form_target
     app.jinja_env.globals["frame_source"] = frame_source
+    app.jinja_env.filters["mailto"] = mailto

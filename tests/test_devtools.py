@@ -18,6 +18,7 @@ from tests.conftest import DEMO_PASSWORD
 from tests.support.html import Form, Html
 from tests.support.html import text_of as element_text
 from tests.support.journeys import as_a_browser_posts
+from tests.support.punchout import days_from_today
 
 #: Where the demo customer's hook_urls expect the development server.
 DEV_SERVER = "http://127.0.0.1:5000"
@@ -74,8 +75,9 @@ def dev_client(dev_app: Flask) -> FlaskClient:
 
 BOOKING = {
     "vehicle": "COMPACT",
-    "start": "2099-03-02",
-    "end": "2099-03-04",
+    # Within the booking window (about 18 months ahead), three days.
+    "start": days_from_today(30),
+    "end": days_from_today(32),
     "location": "Amsterdam Sloterdijk",
     "cost_centre": "4100",
 }

@@ -30,6 +30,7 @@ from tests.support.cxml import (
 )
 from tests.support.html import Html, single_spaced
 from tests.support.html import text_of as element_text
+from tests.support.punchout import days_from_today
 
 #: Where the demo customer's browser_form_posts expect the development server.
 DEV_SERVER = "http://127.0.0.1:5000"
@@ -142,8 +143,9 @@ def start_page_of(page: str) -> str:
 
 BOOKING = {
     "vehicle": "COMPACT",
-    "start": "2099-03-02",
-    "end": "2099-03-04",
+    # Within the booking window (about 18 months ahead), three days.
+    "start": days_from_today(30),
+    "end": days_from_today(32),
     "location": "Amsterdam Sloterdijk",
     "cost_centre": "4100",
 }
@@ -518,7 +520,7 @@ def test_edit_and_inspect_of_a_booking_get_the_all_clear(client: FlaskClient) ->
     post_cart(client, book(client, sent_and_started(client)))
 
     edit = sent_and_started(client, {"operation": "edit", "reference": "FF-000001"})
-    edited = post_cart(client, book(client, edit, {"end": "2099-03-05"}))
+    edited = post_cart(client, book(client, edit, {"end": days_from_today(33)}))
     all_clear(edited)
     assert verdicts_of(edited)[(1, "SupplierPartAuxiliaryID")] == ("FF-000001", "OK")
     assert verdicts_of(edited)[(1, "quantity")] == ("4", "OK")
@@ -764,7 +766,9 @@ def test_a_customer_with_a_hashed_secret_types_it_for_the_order(
     cxml_app: Flask, cxml_client: FlaskClient
 ) -> None:
     buyer = Buyer(cxml_client)
-    booked = buyer.book(buyer.start(), start="2099-03-02", end="2099-03-04", project="Apollo")
+    booked = buyer.book(
+        buyer.start(), start=days_from_today(30), end=days_from_today(32), project="Apollo"
+    )
     cart = base64.b64encode(cart_document(booked.get_data(as_text=True))).decode()
     cart_page = cxml_client.post(
         "/dev/cxml/cart?customer=globex", data={"cxml-base64": cart}

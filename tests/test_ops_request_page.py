@@ -362,7 +362,28 @@ def test_the_request_page_escapes_hostile_names_and_values(
     assert RAW_TAG not in html
     assert HOSTILE_ESCAPED in html
     assert html.count(HOSTILE_ESCAPED) >= 20
-    assert 'href="mailto:&lt;script&gt;' in html
+    assert 'href="mailto:%3Cscript%3Ealert%281%29%3C%2Fscript%3E%22quotes%27@evil.example"' in html
+
+
+@pytest.mark.parametrize(
+    ("address", "href"),
+    [
+        ("a?bcc=attacker@example.com", "mailto:a%3Fbcc%3Dattacker@example.com"),
+        (
+            "a&bcc=x@example.com?cc=y@example.com",
+            "mailto:a%26bcc%3Dx@example.com%3Fcc%3Dy@example.com",
+        ),
+        ("a%3Fbcc=x@example.com", "mailto:a%253Fbcc%3Dx@example.com"),
+        ("a#body=hi@example.com", "mailto:a%23body%3Dhi@example.com"),
+        ("jörg.müller@example.de", "mailto:j%C3%B6rg.m%C3%BCller@example.de"),
+    ],
+)
+def test_the_requesters_mail_link_sends_to_the_address_and_adds_no_header(
+    app: Flask, ops_client: FlaskClient, address: str, href: str
+) -> None:
+    [request_id] = seed(app, {"requester_email": address})
+    page = request_page(ops_client, request_id)
+    assert [attrs.get("href") for attrs, text in page.links if text == address] == [href]
 
 
 # --- Protocols ----------------------------------------------------------------------------------

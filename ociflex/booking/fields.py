@@ -38,10 +38,23 @@ def field_problem(field: Field, value: str) -> FieldProblem | None:
     return None
 
 
+#: Characters RFC 5322 allows in a local part that no employee's address holds, yet that
+#: structure a URL: ``?`` and ``&`` start and separate the headers of a ``mailto:`` link
+#: (``a?bcc=x@example.com``), ``%`` starts an escape. Microsoft 365 replaces ``?`` and ``%`` in
+#: synchronised addresses and forbids ``&`` in user names; Google Workspace allows none of
+#: them. ``#``, ``'``, ``+``, ``!`` and the like stay accepted (Entra ID user names may hold
+#: ``#``, ``'`` and ``!``); links escape every address anyway (:func:`ociflex.web.mailto`).
+URL_DELIMITERS_IN_LOCAL_PART = frozenset("?&%")
+
+
 @functools.lru_cache(maxsize=4096)
 def is_email(value: str) -> bool:
-    """Whether ``value`` is an e-mail address; cached, as the same employees punch out again
-    and again and email-validator's check is heavy next to the rest of a call-up's checks."""
+    """Whether ``value`` is an e-mail address a requester can have: valid by email-validator,
+    with none of :data:`URL_DELIMITERS_IN_LOCAL_PART` before the ``@``. Cached, as the same
+    employees punch out again and again and email-validator's check is heavy next to the rest
+    of a call-up's checks."""
+    if URL_DELIMITERS_IN_LOCAL_PART.intersection(value.rpartition("@")[0]):
+        return False
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:

@@ -1,12 +1,12 @@
 """The booking form, built per customer: its vehicles, its locations, its editable fields."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.support import Translations
-from flask_babel import format_currency, get_locale, gettext
+from flask_babel import format_currency, format_date, get_locale, gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -52,9 +52,21 @@ class BookingForm(FlaskForm):
         if field.data not in self.customer.locations:
             raise ValidationError(gettext("Choose one of the pickup locations in the list."))
 
+    def latest_start(self) -> date:
+        """The last day a rental booked today may start on: the customer's booking window."""
+        return today() + timedelta(days=self.customer.max_advance_days)
+
     def validate_start(self, field: DateField) -> None:
         if field.data and field.data < today():
             raise ValidationError(gettext("The start date cannot be in the past."))
+        if field.data and field.data > self.latest_start():
+            raise ValidationError(
+                gettext(
+                    "A rental can start at most %(days)s days ahead: on %(date)s at the latest.",
+                    days=self.customer.max_advance_days,
+                    date=format_date(self.latest_start(), "long"),
+                )
+            )
 
     def validate_end(self, field: DateField) -> None:
         start, end = self.start.data, field.data

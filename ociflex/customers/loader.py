@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ociflex.customers.checks import Checker
-from ociflex.customers.model import LANGUAGES, Customer, Field, email_in_domains
+from ociflex.customers.model import (
+    DEFAULT_MAX_ADVANCE_DAYS,
+    LANGUAGES,
+    Customer,
+    Field,
+    email_in_domains,
+)
 from ociflex.customers.problems import CustomerConfigError, Problem
 from ociflex.customers.sections.access import (
     default_frame_ancestors,
@@ -29,7 +35,7 @@ from ociflex.customers.yaml_nodes import read_document
 
 __all__ = ["CustomerConfigError", "LoadResult", "Problem", "load_customer", "load_customers"]
 
-CUSTOMER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+CUSTOMER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 SUFFIXES = (".yaml", ".yml")
 
 #: Required top-level keys, with what to add when one is missing.
@@ -44,6 +50,7 @@ OPTIONAL = (
     "basket",
     "locations",
     "max_days",
+    "max_advance_days",
     "email_domains",
 )
 
@@ -119,7 +126,7 @@ def load_customer(
 
 
 def _file_name_problems(path: Path) -> list[Problem]:
-    if CUSTOMER_ID.match(path.stem):
+    if CUSTOMER_ID.fullmatch(path.stem):
         return []
     suggestion = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-_")[:63] or "customer"
     message = (
@@ -170,11 +177,20 @@ def _customer(
         frame_ancestors = default_frame_ancestors(return_urls)
     name = check.string(top["name"], "name")
     language = check.choice(top.get("language", "nl"), "language", LANGUAGES)
+    max_advance_days = check.integer(
+        top.get("max_advance_days", DEFAULT_MAX_ADVANCE_DAYS), "max_advance_days", 1, 3660
+    )
     email_domains = (
         read_email_domains(check, top["email_domains"]) if "email_domains" in top else ()
     )
     _check_examples_fit(check, fields, email_domains)
-    if check.problems or name is None or language is None or parts.max_days is None:
+    if (
+        check.problems
+        or name is None
+        or language is None
+        or parts.max_days is None
+        or max_advance_days is None
+    ):
         return None
     return Customer(
         id=path.stem,
@@ -187,6 +203,7 @@ def _customer(
         cart=parts.cart,
         locations=parts.locations,
         max_days=parts.max_days,
+        max_advance_days=max_advance_days,
         email_domains=email_domains,
         source=path,
     )

@@ -35,6 +35,10 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: customer names no material group.
 DEFAULT_MATGROUP = "78111800"
 
+#: The booking window when a customer file sets none: a rental starts at most 548 days (about
+#: 18 months) after the day it is booked.
+DEFAULT_MAX_ADVANCE_DAYS = 548
+
 
 @dataclass(frozen=True)
 class Localized:
@@ -170,6 +174,9 @@ class Customer:
     locations: tuple[str, ...] = ()
     #: Longest rental period, inclusive days.
     max_days: int = 365
+    #: The booking window: a rental starts at most this many days after the day it is booked
+    #: (548 days, about 18 months, by default).
+    max_advance_days: int = DEFAULT_MAX_ADVANCE_DAYS
     #: Domains the requester's e-mail address must be in (``*.x`` also allows subdomains of
     #: ``x``); empty: any.
     email_domains: tuple[str, ...] = ()
