@@ -54,6 +54,23 @@ class Intake:
     #: What operations must resolve (e-mailed when the order was stored).
     findings: tuple[Finding, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        order: PurchaseOrder,
+        lines: list[PurchaseOrderLine],
+        stored: bool,
+        found: tuple[Finding, ...] = (),
+    ) -> "Intake":
+        """What became of ``order``, read from its ``lines``."""
+        return cls(
+            order.id,
+            stored=stored,
+            matched=tuple(dict.fromkeys(line.reference for line in lines if line.request_id)),
+            unmatched=sum(1 for line in lines if line.request_id is None),
+            findings=found,
+        )
+
     def summary(self) -> str:
         """The outcome in a line of English, for the transfer log."""
         if not self.stored:
@@ -95,7 +112,7 @@ def _stored_before(session: Session, customer: Customer, received: ReceivedOrder
     order = session.scalar(
         select(PurchaseOrder).where(
             PurchaseOrder.customer_id == customer.id,
-            PurchaseOrder.payload_id == received.payload_id[:255],
+            PurchaseOrder.payload_id == received.payload_id,
         )
     )
     if order is None:
@@ -103,9 +120,7 @@ def _stored_before(session: Session, customer: Customer, received: ReceivedOrder
     lines = session.scalars(
         select(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == order.id)
     ).all()
-    matched = tuple(dict.fromkeys(line.reference for line in lines if line.request_id))
-    unmatched = sum(1 for line in lines if line.request_id is None)
-    return Intake(order.id, stored=False, matched=matched, unmatched=unmatched)
+    return Intake.of(order, list(lines), stored=False)
 
 
 def _take(
@@ -133,14 +148,7 @@ def _take(
         first = affected[0] if affected else None
         enqueue(session, order_notice(notify, customer, order, found), first)
     session.commit()
-    matched = tuple(dict.fromkeys(line.reference for line in lines if line.request_id))
-    return Intake(
-        order.id,
-        stored=True,
-        matched=matched,
-        unmatched=sum(1 for line in lines if line.request_id is None),
-        findings=tuple(found),
-    )
+    return Intake.of(order, lines, stored=True, found=tuple(found))
 
 
 def _current_orders(session: Session, customer: Customer, order_id: str) -> list[PurchaseOrder]:
