@@ -19,7 +19,7 @@ from tests.support.postgres import free_port
 from tests.support.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The recommended configuration (ociflex.serving, docs/performance.md): one sync worker per
+#: The recommended configuration (ociflex.serving, docs/performance.md): one worker per
 #: core, or WEB_CONCURRENCY.
 WORKERS = default_workers()
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -36,7 +36,8 @@ def production_environ(**extra: str) -> dict[str, str]:
 
 
 class Gunicorn(Service):
-    """``gunicorn <app>`` on 127.0.0.1 with ``workers`` sync workers; a context manager.
+    """``gunicorn <app>`` on 127.0.0.1 with ``workers`` workers of the Procfile's class (another
+    class for a comparison: ``GUNICORN_CMD_ARGS="--worker-class sync"``); a context manager.
 
     :attr:`startup_seconds` is the time from spawning gunicorn until every worker is ready (the
     master loads the app and forks the workers, as the Procfile does with ``ociflex.serving``)
@@ -73,7 +74,7 @@ class Gunicorn(Service):
         command = [
             *(sys.executable, "-m", "gunicorn", self.app, "--config", "python:ociflex.serving"),
             *("--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)),
-            *("--worker-class", "sync", "--no-control-socket", "--error-logfile", "-"),
+            *("--no-control-socket", "--error-logfile", "-"),
             *("--log-level", "warning"),
         ]
         began = time.perf_counter()

@@ -13,10 +13,15 @@ import os
 from typing import Any
 
 preload_app = True
+#: Slow clients cost a greenlet, not a worker (ociflex/buffering_worker.py).
+worker_class = "ociflex.buffering_worker.BufferingWorker"
+#: One request per connection: a free worker takes the next connection, so requests spread
+#: over the workers as they free up (a kept-alive connection stays with its worker, busy or not).
+keepalive = 0
 
 
 def default_workers() -> int:
-    """``WEB_CONCURRENCY`` when set, else one sync worker per core.
+    """``WEB_CONCURRENCY`` when set, else one worker per core.
 
     A request is CPU-bound Python, so more workers than cores only add context switches and
     wake-ups on every accepted connection (docs/performance.md, "Recommended gunicorn

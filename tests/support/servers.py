@@ -53,7 +53,7 @@ class GunicornServer(Service):
     ``testing``). stdout and stderr (access log, error log, ociflex's own log) go to
     ``log_path``, or to a temporary file that is removed on exit, its text still readable with
     :meth:`log_text`. Raises RuntimeError, with the log's tail, when the server does not answer
-    HTTP within ``startup_timeout`` seconds.
+    HTTP within ``startup_timeout`` seconds. ``options`` are more gunicorn command-line options.
     """
 
     def __init__(
@@ -64,9 +64,11 @@ class GunicornServer(Service):
         log_path: Path | None = None,
         startup_timeout: float = 15.0,
         stop_timeout: float = 10.0,
+        options: Sequence[str] = (),
     ) -> None:
         self.environ = {**os.environ, "OCIFLEX_ENV": "testing", **environ, "PYTHONUNBUFFERED": "1"}
         self.workers = workers
+        self.options = tuple(options)
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._own_log = log_path is None
@@ -145,6 +147,7 @@ class GunicornServer(Service):
             "--no-control-socket",
             *("--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT),
             *("--error-logfile", "-"),
+            *self.options,
         ]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
