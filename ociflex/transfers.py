@@ -8,6 +8,13 @@ Recording never breaks a punch-out and never stores a secret:
   transaction as its request, so it cannot be lost or half-written;
 - everything else is written by :func:`record_transfer` in a short transaction of its own; when
   that fails (the database is down), the error is logged and the buyer gets its answer anyway;
+- what anyone can send at will cannot bury the rest: of the rejected entries, and of the
+  baskets sent again (a replayed booking form), one client address leaves at most
+  :data:`BUDGET` per customer and :data:`BUDGET_WINDOW` (each outcome its own budget, all the
+  ids that no customer file names one customer); the rest are counted in one ``suppressed``
+  entry per address, customer, outcome and window, which operators see in the log. The count is
+  kept in the database (:class:`~ociflex.models.TransferBudget`), so the budget holds across
+  all workers and servers. Accepted entries and carts sent are never counted, never lost;
 - OCI parameters are kept as received, but without the password (:func:`is_password`), and
   capped in number and length (:func:`recorded_parameters`); a cXML document arrives here
   without its secrets (its protocol removes them) and is capped in length: a hostile document
@@ -15,22 +22,25 @@ Recording never breaks a punch-out and never stores a secret:
 
 Entries hold personal data (names, e-mail addresses): :func:`prune` deletes those older than
 ``OCIFLEX_TRANSFER_RETENTION_DAYS``, run daily as ``flask --app app ociflex transfers prune``,
-which also deletes the cXML StartPages that can no longer be opened
-(:func:`prune_start_pages`).
+which also deletes the budgets whose window is over and the cXML StartPages that can no longer
+be opened (:func:`prune_start_pages`).
 """
 
 import logging
 from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ociflex.customers.registry import customers
 from ociflex.db import error_summary, write_connection, write_transaction
-from ociflex.models import StartPage, Transfer, utcnow
+from ociflex.models import StartPage, Transfer, TransferBudget, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,22 @@ PRUNE_BATCH = 5000
 CUSTOMER_ID_LENGTH = 64
 ADDRESS_LENGTH = 64
 ORIGIN_LENGTH = 255
+
+#: Of the entries anyone can send at will (rejected ones, baskets sent again) one client
+#: address leaves this many per customer and window; the rest are only counted.
+BUDGET = 20
+#: The window a budget counts in (the operations pages say "a minute").
+BUDGET_WINDOW = timedelta(minutes=1)
+#: The outcomes that count against a budget, each against its own.
+BUDGETED_OUTCOMES = frozenset({"rejected", "resent"})
+#: The customer of the ids that no customer file names: an address trying one id after the
+#: other has one budget for all (no customer id holds a ``*``).
+UNKNOWN_CUSTOMERS = "*"
+#: The kind of the entry that counts those over the budget.
+SUMMARY_KIND = "suppressed"
+#: A summary answers nothing itself: it has no HTTP status and no method.
+SUMMARY_STATUS = 0
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _text(value: str, max_length: int) -> str:
@@ -147,16 +173,139 @@ def transfer_values(
 _INSERT = insert(Transfer)
 
 
-def store_transfer(connection: Connection, values: Mapping[str, Any]) -> None:
+def store_transfer(connection: Connection, values: Mapping[str, Any]) -> bool:
     """Write an entry (:func:`transfer_values`) in ``connection``'s transaction, with a Core
-    INSERT: for one lone row the ORM's unit of work is only overhead."""
+    INSERT (for one lone row the ORM's unit of work is only overhead); whether it was stored.
+    An entry over its budget (see the module doc) is counted in its summary instead."""
+    if values["outcome"] in BUDGETED_OUTCOMES:
+        key = BudgetKey.of(values)
+        seen, summary_id = count_against_budget(connection, key)
+        if seen > BUDGET:
+            summarise(connection, key, values, seen - BUDGET, summary_id)
+            return False
     connection.execute(_INSERT, values)
+    return True
+
+
+@dataclass(frozen=True)
+class BudgetKey:
+    """Whose budget an entry counts against: a client address, a customer, an outcome and a
+    window of time (the columns of :class:`~ociflex.models.TransferBudget`'s primary key)."""
+
+    client_address: str
+    customer_key: str
+    outcome: str
+    window_start: datetime
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> "BudgetKey":
+        at: datetime = values["at"]
+        return cls(
+            client_address=values["client_address"] or "",
+            customer_key=customer_key(values["customer_id"]),
+            outcome=values["outcome"],
+            window_start=at - (at - _EPOCH) % BUDGET_WINDOW,
+        )
+
+
+def customer_key(customer_id: str) -> str:
+    """``customer_id`` when a customer file names it (served, or waiting for a fix), else
+    :data:`UNKNOWN_CUSTOMERS`."""
+    result = customers().result
+    if customer_id in result.customers or (customer_id and customer_id in result.problems):
+        return customer_id
+    return UNKNOWN_CUSTOMERS
+
+
+def _upsert(connection: Connection) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(TransferBudget)
+
+
+def count_against_budget(connection: Connection, key: BudgetKey) -> tuple[int, int | None]:
+    """Count one more entry of ``key``; how many it has seen now, with this one, and its
+    summary entry's id when there is one.
+
+    One statement that inserts the count or adds one to it, and reads it back (RETURNING:
+    SQLite 3.35+, PostgreSQL): the row (SQLite: the database) stays locked until the
+    transaction ends, so two workers can never both take the last entry of a budget.
+    """
+    table = TransferBudget.__table__
+    statement = (
+        _upsert(connection)
+        .values(**asdict(key), seen=1)
+        .on_conflict_do_update(
+            index_elements=[column.name for column in table.primary_key],
+            set_={"seen": table.c.seen + 1},
+        )
+        .returning(table.c.seen, table.c.summary_id)
+    )
+    seen, summary_id = connection.execute(statement).one()
+    return seen, summary_id
+
+
+def summary_reason(key: BudgetKey, suppressed: int) -> str:
+    """The English reason of a summary entry (pages show their own, translated text)."""
+    customer = "unknown customer ids" if key.customer_key == UNKNOWN_CUSTOMERS else key.customer_key
+    counted = "baskets sent again" if key.outcome == "resent" else "rejected entries"
+    return (
+        f"{suppressed} further {counted} from {key.client_address or 'an unknown address'} for "
+        f"{customer} were not stored (more than {BUDGET} in {BUDGET_WINDOW})"
+    )
+
+
+def summarise(
+    connection: Connection,
+    key: BudgetKey,
+    values: Mapping[str, Any],
+    suppressed: int,
+    summary_id: int | None,
+) -> None:
+    """Count an entry over ``key``'s budget in its summary entry: written for the first one
+    (then the budget remembers it), brought up to ``suppressed`` for the others."""
+    reason = summary_reason(key, suppressed)
+    if summary_id is not None:
+        connection.execute(
+            update(Transfer)
+            .where(Transfer.id == summary_id)
+            .values(suppressed=suppressed, reason=reason)
+        )
+        return
+    log.warning(
+        "transfer log: more than %s %s entries from %s for %s in %s: the rest are only counted",
+        BUDGET,
+        key.outcome,
+        key.client_address,
+        key.customer_key,
+        BUDGET_WINDOW,
+    )
+    summary = {
+        "at": values["at"],
+        "customer_id": key.customer_key,
+        "protocol": values["protocol"],
+        "kind": SUMMARY_KIND,
+        "outcome": key.outcome,
+        "status": SUMMARY_STATUS,
+        "reason": reason,
+        "method": "",
+        "parameters": [],
+        "parameter_count": 0,
+        "client_address": values["client_address"],
+        "suppressed": suppressed,
+    }
+    summary_id = connection.execute(insert(Transfer).returning(Transfer.id), summary).scalar_one()
+    connection.execute(
+        update(TransferBudget)
+        .where(*(getattr(TransferBudget, name) == value for name, value in asdict(key).items()))
+        .values(summary_id=summary_id)
+    )
 
 
 def record_transfer(**fields: Any) -> bool:
-    """Store an entry (the arguments of :func:`transfer_values`) in a transaction of its own;
-    whether it was stored. A database failure is logged and nothing more: the ERP gets its
-    answer all the same."""
+    """Store an entry (the arguments of :func:`transfer_values`) in a transaction of its own,
+    or count it in its summary when over its budget; whether the database took it. A database
+    failure is logged and nothing more: the ERP gets its answer all the same."""
     values = transfer_values(**fields)
     try:
         with write_connection(current_app.extensions["ociflex.engine"]) as connection:
@@ -176,7 +325,9 @@ def record_transfer(**fields: Any) -> bool:
 
 def prune(session: Session, older_than: datetime, batch: int = PRUNE_BATCH) -> int:
     """Delete the entries from before ``older_than``, ``batch`` at a time, each batch in a
-    transaction of its own (a big table is never locked for long); how many were deleted."""
+    transaction of its own (a big table is never locked for long); how many were deleted.
+    The budgets whose window is over go first: what they counted is in their summaries."""
+    prune_budgets(session, utcnow() - BUDGET_WINDOW)
     deleted = 0
     while True:
         oldest = (
@@ -191,6 +342,15 @@ def prune(session: Session, older_than: datetime, batch: int = PRUNE_BATCH) -> i
         deleted += count
         if count < batch:
             return deleted
+
+
+def prune_budgets(session: Session, older_than: datetime) -> None:
+    """Delete the budgets of windows that began before ``older_than``."""
+    with write_transaction(session):
+        session.execute(
+            delete(TransferBudget).where(TransferBudget.window_start < older_than),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def prune_start_pages(session: Session, older_than: datetime) -> int:

@@ -20,7 +20,7 @@ from ociflex.models.requests import (
     search_key,
 )
 from ociflex.models.start_pages import StartPage
-from ociflex.models.transfers import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer
+from ociflex.models.transfers import TRANSFER_KINDS, TRANSFER_OUTCOMES, Transfer, TransferBudget
 
 __all__ = [
     "ORDER_HANDLINGS",
@@ -42,6 +42,7 @@ __all__ = [
     "StartPage",
     "StatusCount",
     "Transfer",
+    "TransferBudget",
     "UtcDateTime",
     "format_reference",
     "parse_reference",

@@ -15,7 +15,9 @@ from ociflex.models.base import Base, UtcDateTime, utcnow
 #: OrderRequest (a purchase order); request: any other cXML
 #: document posted to ociflex (unreadable, or of a kind ociflex does not take);
 #: start: a cXML StartPage opened by the employee's browser;
-#: booking: a booking form that was refused; basket: a cart posted back to the buyer's system.
+#: booking: a booking form that was refused; basket: a cart posted back to the buyer's system;
+#: suppressed: how many rejected entries (or baskets sent again) of one client address and
+#: customer were counted but not stored, over their budget (see ociflex/transfers.py).
 TRANSFER_KINDS = (
     "callup",
     "function",
@@ -26,6 +28,7 @@ TRANSFER_KINDS = (
     "start",
     "booking",
     "basket",
+    "suppressed",
 )
 #: accepted / rejected: a document from the buyer's system or a booking; sent: a cart for a new
 #: or changed request, or an unchanged one; resent: the same cart again, for a double submit.
@@ -33,8 +36,9 @@ TRANSFER_OUTCOMES = ("accepted", "rejected", "sent", "resent")
 
 
 class Transfer(Base):
-    """One document from the buyer's system, or one cart sent to it. Never holds the company
-    password or a shared secret.
+    """One document from the buyer's system, or one cart sent to it, or how many of those one
+    client address sent over its budget (``suppressed``). Never holds the company password or a
+    shared secret.
 
     The list pages read newest first, by customer and outcome: each filter has an index ending
     in ``id``; ``at`` is indexed for pruning, ``punchout_id`` for the whole story of a punch-out.
@@ -81,3 +85,27 @@ class Transfer(Base):
     #: For a cart: exactly as posted to the buyer's system (see ociflex.booking.cart.Cart).
     cart: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     client_address: Mapped[str | None] = mapped_column(String(64))
+    #: A ``suppressed`` entry: how many entries it counts, that were not stored.
+    suppressed: Mapped[int | None] = mapped_column(Integer)
+
+
+class TransferBudget(Base):
+    """How many rejected entries (or baskets sent again) one client address sent for one
+    customer key in one window of time. Counted up atomically, one row per key and window, so
+    that the budget holds across all gunicorn workers and servers sharing the database; the
+    entries over the budget are counted in the summary entry ``summary_id``. A row is of no
+    use once its window is over, and is pruned with the log.
+    """
+
+    __tablename__ = "transfer_budgets"
+    __table_args__ = (Index("ix_transfer_budgets_window_start", "window_start"),)
+
+    client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The customer id, or one key for all ids that no customer file names.
+    customer_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The outcome counted: ``rejected`` or ``resent``, each its own budget.
+    outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    #: How many entries of this key came in the window, stored or not.
+    seen: Mapped[int] = mapped_column(Integer)
+    summary_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))

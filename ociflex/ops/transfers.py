@@ -10,7 +10,9 @@ inbox (``before=<id>``: the next, older page), 50 to a page. A customer's entrie
 entries of one outcome, and the entries of one outcome are each read from an index ending in
 ``id`` (see :class:`ociflex.models.Transfer`). An invalid filter is left out with a message.
 The log never holds the company password or a shared secret (:mod:`ociflex.transfers`); the
-pages hide any parameter named as a password all the same.
+pages hide any parameter named as a password all the same. A ``suppressed`` entry says how many
+rejected entries (or baskets sent again) of one client address were counted but not stored,
+over their budget (see :mod:`ociflex.transfers`).
 """
 
 from collections.abc import Mapping
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, defer
 
@@ -33,6 +35,7 @@ from ociflex.ops.inbox_filters import CUSTOMER_MAX_LENGTH, MAX_ID, page_cursor, 
 from ociflex.ops.lists import Labels, id_url_maker, list_url_maker
 from ociflex.ops.request_page import hidden_params, protocol_name, readable_document
 from ociflex.text import N_
+from ociflex.transfers import BUDGET, UNKNOWN_CUSTOMERS
 
 PAGE_SIZE = 50
 #: The most entries of one punch-out a detail page shows (a double submit repeated...).
@@ -49,6 +52,7 @@ KIND_LABELS = {
     "booking": N_("Booking"),
     # A cart of either protocol: Dutch calls both a "winkelwagen".
     "basket": N_("Basket"),
+    "suppressed": N_("Not stored"),
 }
 OUTCOME_LABELS = {
     "accepted": N_("Accepted"),
@@ -72,8 +76,37 @@ def outcome_label(outcome: str) -> str:
 
 
 def customer_name(customer_id: str) -> str:
+    if customer_id == UNKNOWN_CUSTOMERS:
+        return gettext("Unknown customer ids")
     customer = customers().get(customer_id)
     return customer.name if customer is not None else customer_id
+
+
+def summary_text(entry: Transfer) -> str:
+    """What a ``suppressed`` entry counts, in the operator's language."""
+    params = {
+        "address": entry.client_address or "–",
+        "customer": customer_name(entry.customer_id),
+        "budget": BUDGET,
+    }
+    count = entry.suppressed or 0
+    if entry.outcome == "resent":
+        return ngettext(
+            "%(num)s further basket sent again from %(address)s for %(customer)s was not "
+            "stored: the log keeps the first %(budget)s of a minute.",
+            "%(num)s further baskets sent again from %(address)s for %(customer)s were not "
+            "stored: the log keeps the first %(budget)s of a minute.",
+            count,
+            **params,
+        )
+    return ngettext(
+        "%(num)s further rejected entry from %(address)s for %(customer)s was not stored: "
+        "the log keeps the first %(budget)s of a minute.",
+        "%(num)s further rejected entries from %(address)s for %(customer)s were not stored: "
+        "the log keeps the first %(budget)s of a minute.",
+        count,
+        **params,
+    )
 
 
 # --- Filters ------------------------------------------------------------------------------------
@@ -200,6 +233,8 @@ def transfers() -> ResponseReturnValue:
         kind_labels=Labels(kind_label),
         outcome_labels=Labels(outcome_label),
         protocol_names=Labels(protocol_name),
+        summary_text=summary_text,
+        budget=BUDGET,
         dates=date_formatter(),
         transfer_url=id_url_maker("ops.transfer_detail", "transfer_id"),
         transfers_url=transfers_url,
@@ -245,6 +280,7 @@ def transfer_detail(transfer_id: int) -> ResponseReturnValue:
         served=customers().get(entry.customer_id) is not None,
         kind_label=kind_label,
         outcome_label=outcome_label,
+        summary_text=summary_text,
         protocol_name=protocol_name(entry.protocol),
         parameters=shown_parameters(entry),
         document=readable_document(entry.document),
