@@ -1,6 +1,7 @@
 """Operators log in at /ops/login: generic failures, slow-down and lockout shared by every
-worker through the database, server-side sessions that logout, disabling and idleness end at
-once, cookie flags, CSRF, no framing and no open redirect. On SQLite and PostgreSQL."""
+worker through the database (a stranger's address locked out while the operator logs in from
+her own), server-side sessions that logout, disabling and idleness end at once, cookie flags,
+CSRF, no framing and no open redirect. On SQLite and PostgreSQL."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,9 +18,11 @@ from ociflex.models import LoginAttempt, Operator, OperatorSession
 from ociflex.models.base import utcnow
 from ociflex.ops import operators
 from ociflex.ops.auth import client_address, current_operator, local_next, login_required
+from ociflex.ops.operators import SLOW_DOWN_MAX
 from ociflex.ops.sessions import token_hash
 from ociflex.settings import SettingsError, from_environment
 from tests.conftest import OPERATOR_PASSWORD, PRODUCTION_SECRET_KEY, csrf_token_in, log_in
+from tests.support.html import Html
 
 GENERIC_FAILURE = "Onbekende gebruikersnaam of verkeerd wachtwoord."
 SESSION_ENDED = "Uw sessie is beëindigd. Log opnieuw in."
@@ -48,14 +51,6 @@ def app(environ: dict[str, str]) -> Iterator[Flask]:
     app = _with_probe(create_app(environ))
     yield app
     app.extensions["ociflex.engine"].dispose()
-
-
-@pytest.fixture
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The waits of slowed-down attempts, recorded instead of slept."""
-    waits: list[float] = []
-    monkeypatch.setattr(operators, "pause", waits.append)
-    return waits
 
 
 def _html(response) -> str:  # type: ignore[no-untyped-def]
@@ -168,22 +163,40 @@ def test_a_logged_in_operator_visiting_the_login_page_goes_on(ops_client: FlaskC
 
 # --- Lockout and slow-down ---------------------------------------------------------------------
 
+#: Olga's desk (the test client's own address), and someone who knows her user name.
+DESK = "127.0.0.1"
+ATTACKER = "203.0.113.66"
 
-def _fail(app: Flask, username: str = "olga", address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+
+def _later(app: Flask, delta: timedelta = SLOW_DOWN_MAX) -> None:
+    """As if ``delta`` had passed since every attempt so far (by default: any slow-down)."""
+    with session_for(app) as session:
+        for attempt in session.scalars(select(LoginAttempt)):
+            attempt.at -= delta
+        session.commit()
+
+
+def _fail(app: Flask, username: str = "olga", address: str = ATTACKER):  # type: ignore[no-untyped-def]
+    """A wrong password, typed after the slow-down of the failures before it."""
+    _later(app)
     return log_in(
         app.test_client(), username, "wrong-password-1", environ_base={"REMOTE_ADDR": address}
     )
 
 
-def test_five_failures_lock_the_account_across_workers_even_for_the_right_password(
-    app: Flask, environ: dict[str, str], operator: Operator, pauses: list[float]
+def _log_in_from(app: Flask, address: str, username: str = "olga"):  # type: ignore[no-untyped-def]
+    return log_in(app.test_client(), username, environ_base={"REMOTE_ADDR": address})
+
+
+def test_five_failures_lock_the_user_name_from_that_address_across_workers(
+    app: Flask, environ: dict[str, str], operator: Operator
 ) -> None:
     other_worker = create_app(environ)  # a second gunicorn worker: same database, own memory
     try:
         for worker in (app, other_worker, app, other_worker, app):
             assert _fail(worker).status_code == 401
 
-        response = log_in(other_worker.test_client())
+        response = _log_in_from(other_worker, ATTACKER)
     finally:
         other_worker.extensions["ociflex.engine"].dispose()
 
@@ -192,34 +205,48 @@ def test_five_failures_lock_the_account_across_workers_even_for_the_right_passwo
     assert "Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw." in html
     assert GENERIC_FAILURE not in html
     assert 14 * 60 < int(response.headers["Retry-After"]) <= 15 * 60
-    # Slowed down from the 3rd attempt on; the refused 6th attempt did not wait.
-    assert pauses == [0.5, 1.0, 1.5]
     with session_for(app) as session:
-        attempts = session.scalars(select(LoginAttempt).order_by(LoginAttempt.id)).all()
-    assert len(attempts) == 6  # the refused attempt is recorded too
+        attempts = session.scalars(select(LoginAttempt)).all()
+    assert len(attempts) == 5  # the refused attempt checked nothing and is not kept
     assert not any(attempt.succeeded for attempt in attempts)
 
 
+def test_the_operator_at_her_desk_logs_in_while_a_strangers_address_is_locked_out(
+    app: Flask, operator: Operator
+) -> None:
+    for _ in range(5):
+        _fail(app)
+    for _ in range(10):  # he keeps trying, with the right password even
+        assert _log_in_from(app, ATTACKER).status_code == 429
+
+    client = app.test_client()
+    at_her_desk = log_in(client, environ_base={"REMOTE_ADDR": DESK})
+
+    assert at_her_desk.status_code == 303
+    assert client.get(PROBE).status_code == 200
+    assert _log_in_from(app, ATTACKER).status_code == 429
+
+
 def test_locked_out_attempts_do_not_check_the_password(
-    app: Flask, operator: Operator, pauses: list[float], monkeypatch: pytest.MonkeyPatch
+    app: Flask, operator: Operator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for _ in range(5):
         _fail(app)
     checks: list[str] = []
     monkeypatch.setattr(operators, "check_password_hash", lambda h, p: checks.append(p))
 
-    assert log_in(app.test_client()).status_code == 429
+    assert _log_in_from(app, ATTACKER).status_code == 429
     assert checks == []
 
 
 def test_the_lockout_does_not_tell_whether_the_account_exists(
-    app: Flask, operator: Operator, pauses: list[float]
+    app: Flask, operator: Operator
 ) -> None:
     for username in ("olga", "nobody"):
         for _ in range(5):
             assert _fail(app, username).status_code == 401
 
-    known, unknown = log_in(app.test_client()), log_in(app.test_client(), "nobody")
+    known, unknown = _log_in_from(app, ATTACKER), _log_in_from(app, ATTACKER, "nobody")
 
     assert known.status_code == unknown.status_code == 429
     assert "Te veel mislukte pogingen" in _html(unknown)
@@ -232,65 +259,116 @@ def _page_without(response, username: str) -> str:  # type: ignore[no-untyped-de
     return html.replace(csrf_token_in(html), "TOKEN").replace(f'value="{username}"', "")
 
 
-def test_failures_from_one_address_lock_that_address_for_every_account(
-    app: Flask, operator: Operator, pauses: list[float]
+def test_failures_from_many_addresses_lock_the_user_name_for_everybody(
+    app: Flask, operator: Operator
 ) -> None:
-    now = utcnow()
+    """The brake on a guess spread over many addresses: 50 failures, at most 5 from each."""
+    a_minute_ago = utcnow() - timedelta(minutes=1)
     with session_for(app) as session:
         session.add_all(
-            LoginAttempt(username=f"guess{n}", client_address="10.0.0.9", at=now, succeeded=False)
+            LoginAttempt(
+                username="olga",
+                client_address=f"198.51.100.{n // 5}",
+                at=a_minute_ago,
+                succeeded=False,
+            )
+            for n in range(49)
+        )
+        session.commit()
+    assert _fail(app, address="198.51.100.9").status_code == 401  # the 50th failure
+
+    at_her_desk = _log_in_from(app, DESK)
+
+    assert at_her_desk.status_code == 429
+    assert "Probeer het over 14 minuten opnieuw." in _html(at_her_desk)
+    assert _log_in_from(app, DESK, "nobody").status_code == 401  # other user names go on
+
+
+def test_failures_from_one_address_lock_that_address_for_every_account(
+    app: Flask, operator: Operator
+) -> None:
+    a_minute_ago = utcnow() - timedelta(minutes=1)
+    with session_for(app) as session:
+        session.add_all(
+            LoginAttempt(
+                username=f"guess{n}", client_address=ATTACKER, at=a_minute_ago, succeeded=False
+            )
             for n in range(19)
         )
         session.commit()
-    assert _fail(app, "guess19", "10.0.0.9").status_code == 401  # the 20th failure
+    assert _fail(app, "guess19").status_code == 401  # the 20th failure
 
-    from_there = log_in(app.test_client(), environ_base={"REMOTE_ADDR": "10.0.0.9"})
-    from_elsewhere = log_in(app.test_client(), environ_base={"REMOTE_ADDR": "10.0.0.10"})
+    from_there = _log_in_from(app, ATTACKER)
+    from_elsewhere = _log_in_from(app, DESK)
 
     assert from_there.status_code == 429
     assert "Te veel mislukte pogingen" in _html(from_there)
     assert from_elsewhere.status_code == 303
-    assert pauses[-1] == 3.0  # the 20th failure waited the longest
+
+
+def test_an_attempt_sooner_than_the_slow_down_allows_gets_the_seconds_to_wait(
+    app: Flask, environ: dict[str, str], operator: Operator
+) -> None:
+    """Four failures ask 1.5 s before the next attempt: one sooner is refused at once, by
+    every worker, and checked once it comes in time."""
+    other_worker = create_app(environ)
+    try:
+        for worker in (app, other_worker, app, other_worker):
+            assert _fail(worker).status_code == 401
+
+        too_soon = _log_in_from(other_worker, ATTACKER)
+    finally:
+        other_worker.extensions["ociflex.engine"].dispose()
+
+    assert too_soon.status_code == 429
+    seconds = int(too_soon.headers["Retry-After"])
+    assert seconds in (1, 2)
+    (alert,) = Html(too_soon).alerts
+    assert str(seconds) in alert.split()
+    assert "mislukte" not in alert  # not the lockout, nor the generic failure
+    assert Html(too_soon).forms["login"].values["username"] == "olga"
+    _later(app, timedelta(seconds=1.5))
+    assert _log_in_from(app, ATTACKER).status_code == 303
 
 
 def test_the_lockout_ends_when_the_failures_are_older_than_15_minutes(
-    app: Flask, operator: Operator, pauses: list[float]
+    app: Flask, operator: Operator
 ) -> None:
     for _ in range(5):
         _fail(app)
-    assert log_in(app.test_client()).status_code == 429
+    assert _log_in_from(app, ATTACKER).status_code == 429
     with session_for(app) as session:
         session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=16)))
         session.commit()
 
-    assert log_in(app.test_client()).status_code == 303
+    assert _log_in_from(app, ATTACKER).status_code == 303
 
 
-def test_the_lockout_minutes_count_down(
-    app: Flask, operator: Operator, pauses: list[float]
-) -> None:
+def test_the_lockout_minutes_count_down(app: Flask, operator: Operator) -> None:
     for _ in range(5):
         _fail(app)
     with session_for(app) as session:
         session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=10)))
         session.commit()
 
-    response = log_in(app.test_client())
+    response = _log_in_from(app, ATTACKER)
 
     assert response.status_code == 429
     assert "Probeer het over 5 minuten opnieuw." in _html(response)
 
 
-def test_a_successful_login_restarts_the_accounts_count(
-    app: Flask, operator: Operator, pauses: list[float]
+def test_a_successful_login_restarts_the_count_of_its_address(
+    app: Flask, operator: Operator
 ) -> None:
     for _ in range(4):
         _fail(app)
-    assert log_in(app.test_client()).status_code == 303
+    _later(app)
+    assert _log_in_from(app, ATTACKER).status_code == 303
     for _ in range(4):
         assert _fail(app).status_code == 401
+    _later(app)
 
-    assert log_in(app.test_client()).status_code == 303
+    assert _log_in_from(app, ATTACKER).status_code == 303
 
 
 # --- Sessions: logout, disabling, idleness -----------------------------------------------------

@@ -1,6 +1,7 @@
 """Operator accounts and the login check as functions, without a request: names, password
-policy and hashes, sessions ended by disabling and password resets, the lockout's arithmetic,
-equal work for unknown user names, pruning. On SQLite and PostgreSQL."""
+policy and hashes, sessions ended by disabling and password resets, the lockout's and the
+slow-down's arithmetic per user name and address, per address and per user name, equal work
+for unknown user names, pruning. On SQLite and PostgreSQL."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,7 +17,10 @@ from ociflex.models import LoginAttempt, Operator, OperatorSession
 from ociflex.models.base import utcnow
 from ociflex.ops import operators
 from ociflex.ops.operators import (
+    NAME_BRAKE_FAILURES,
+    SLOW_DOWN_MAX,
     LoginLocked,
+    LoginTooSoon,
     OperatorError,
     add_operator,
     authenticate,
@@ -29,19 +33,15 @@ from ociflex.ops.sessions import resume_session, start_session
 from tests.conftest import OPERATOR_PASSWORD
 
 LONG = timedelta(hours=1)
+#: Olga's desk, and someone who knows her user name.
+DESK = "192.0.2.10"
+ATTACKER = "203.0.113.66"
 
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
     with session_for(app) as session:
         yield session
-
-
-@pytest.fixture
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-    monkeypatch.setattr(operators, "pause", waits.append)
-    return waits
 
 
 def test_werkzeugs_scrypt_is_the_production_hash(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,7 +157,7 @@ def hash_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_unknown_user_names_cost_one_hash_check_like_known_ones(
-    session: Session, operator: Operator, hash_checks: list[str], pauses: list[float]
+    session: Session, operator: Operator, hash_checks: list[str]
 ) -> None:
     assert authenticate(session, "olga", "wrong-password-1", "127.0.0.1") is None
     assert authenticate(session, "nobody", "wrong-password-1", "127.0.0.1") is None
@@ -168,30 +168,84 @@ def test_unknown_user_names_cost_one_hash_check_like_known_ones(
     assert unknown.split("$")[0] == known.split("$")[0]  # the same scrypt cost
 
 
-def test_a_lockout_is_per_user_name_and_skips_the_check(
-    session: Session, operator: Operator, hash_checks: list[str], pauses: list[float]
+def _later(session: Session, delta: timedelta = SLOW_DOWN_MAX) -> None:
+    """As if ``delta`` had passed since every attempt so far (by default: any slow-down)."""
+    for attempt in session.scalars(select(LoginAttempt)):
+        attempt.at -= delta
+    session.commit()
+
+
+def _fail(session: Session, username: str = "olga", address: str = ATTACKER) -> None:
+    """A wrong password, tried after the slow-down of the failures before it."""
+    _later(session)
+    assert authenticate(session, username, "wrong-password-1", address) is None
+
+
+def _failures(session: Session, *addresses: str, age: timedelta = timedelta(minutes=1)) -> None:
+    """One failure of olga's from each address (an address twice: two), ``age`` ago."""
+    session.add_all(
+        LoginAttempt(username="olga", client_address=address, at=utcnow() - age, succeeded=False)
+        for address in addresses
+    )
+    session.commit()
+
+
+def test_a_lockout_holds_for_one_user_name_from_one_address_and_skips_the_check(
+    session: Session, operator: Operator, hash_checks: list[str]
 ) -> None:
     for _ in range(5):
-        assert authenticate(session, "olga", "wrong-password-1", "127.0.0.1") is None
+        _fail(session)
 
     with pytest.raises(LoginLocked) as locked:
-        authenticate(session, "olga", OPERATOR_PASSWORD, "127.0.0.1")
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
 
     assert len(hash_checks) == 5
     assert locked.value.minutes == 15
-    assert pauses == [0.5, 1.0, 1.5]
-    # Another user name from the same address is not locked.
-    assert authenticate(session, "nobody", "wrong-password-1", "127.0.0.1") is None
+    # Another user name from that address, and olga from her desk, are not locked.
+    assert authenticate(session, "nobody", "wrong-password-1", ATTACKER) is None
+    assert authenticate(session, "olga", OPERATOR_PASSWORD, DESK) is not None
+
+
+def test_refused_attempts_are_not_kept_so_one_address_never_pulls_the_brake(
+    session: Session, operator: Operator, hash_checks: list[str]
+) -> None:
+    for _ in range(5):
+        _fail(session)
+    for _ in range(NAME_BRAKE_FAILURES):
+        with pytest.raises(LoginLocked):
+            authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
+
+    assert authenticate(session, "olga", OPERATOR_PASSWORD, DESK) is not None
+    assert len(hash_checks) == 6
+    stored = session.scalars(select(LoginAttempt.succeeded).order_by(LoginAttempt.id)).all()
+    assert stored == [False] * 5 + [True]
+
+
+def test_trying_while_locked_does_not_lengthen_the_lock(
+    session: Session, operator: Operator
+) -> None:
+    for _ in range(5):
+        _fail(session)
+    _later(session, timedelta(minutes=10))
+    for _ in range(5):
+        with pytest.raises(LoginLocked):
+            authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
+
+    with pytest.raises(LoginLocked) as locked:
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
+
+    # The oldest failure, a little over 10 minutes old, leaves the window in 5, not 15.
+    assert locked.value.minutes == 5
 
 
 def test_the_lockout_lasts_until_the_fifth_newest_failure_leaves_the_window(
-    session: Session, operator: Operator, pauses: list[float]
+    session: Session, operator: Operator
 ) -> None:
     now = utcnow()
     session.add_all(
         LoginAttempt(
             username="olga",
-            client_address="127.0.0.1",
+            client_address=ATTACKER,
             at=now - timedelta(minutes=minutes),
             succeeded=False,
         )
@@ -200,40 +254,110 @@ def test_the_lockout_lasts_until_the_fifth_newest_failure_leaves_the_window(
     session.commit()
 
     with pytest.raises(LoginLocked) as locked:
-        authenticate(session, "olga", OPERATOR_PASSWORD, "127.0.0.1")
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
 
-    # With this refused attempt, the 5 newest failures are now, 2, 7, 9 and 12 minutes old:
-    # the lock lifts when the one of 12 minutes leaves the 15-minute window.
-    assert timedelta(minutes=2, seconds=55) < locked.value.retry_after <= timedelta(minutes=3)
-    assert locked.value.minutes == 3
+    # The lock lifts when the oldest of the five, 14 minutes old, leaves the 15-minute window.
+    assert timedelta(seconds=55) < locked.value.retry_after <= timedelta(minutes=1)
+    assert locked.value.minutes == 1
 
 
 def test_attempts_of_other_workers_in_progress_count_as_failures(
-    session: Session, operator: Operator, pauses: list[float]
+    session: Session, operator: Operator
 ) -> None:
     """Each attempt is stored (as failed) and committed before it checks anything: five
     parallel guesses still being checked elsewhere lock out a sixth."""
+    _failures(session, *[ATTACKER] * 5, age=timedelta(0))
+
+    with pytest.raises(LoginLocked):
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
+
+
+@pytest.mark.parametrize(("failures", "locked"), [(49, False), (50, True)])
+def test_the_brake_locks_a_user_name_for_every_address_after_50_failures(
+    session: Session, operator: Operator, failures: int, locked: bool
+) -> None:
+    """Ten addresses with five failures each (the most each may have) pull the brake."""
+    _failures(session, *(f"198.51.100.{n // 5}" for n in range(failures)))
+
+    if locked:
+        with pytest.raises(LoginLocked) as refused:
+            authenticate(session, "olga", OPERATOR_PASSWORD, DESK)
+        assert refused.value.minutes == 14
+    else:
+        assert authenticate(session, "olga", OPERATOR_PASSWORD, DESK) is not None
+    assert authenticate(session, "nobody", "wrong-password-1", DESK) is None
+
+
+def test_a_success_restarts_the_count_of_its_own_address_only(
+    session: Session, operator: Operator
+) -> None:
+    for _ in range(4):
+        _fail(session)
+        _fail(session, address=DESK)
+    _later(session)
+    assert authenticate(session, "olga", OPERATOR_PASSWORD, DESK) is not None
+
+    _fail(session)  # the attacker's 5th
+    _fail(session, address=DESK)  # olga's 1st since she logged in
+
+    with pytest.raises(LoginLocked):
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
+    assert authenticate(session, "olga", OPERATOR_PASSWORD, DESK) is not None
+
+
+def test_the_address_lockout_counts_every_user_name(session: Session, operator: Operator) -> None:
+    for n in range(20):
+        _fail(session, f"guess{n}")
+
+    with pytest.raises(LoginLocked):
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
+    assert authenticate(session, "olga", OPERATOR_PASSWORD, DESK) is not None
+
+
+@pytest.mark.parametrize(
+    ("names", "wait"),
+    [
+        (["olga"] * 2, 0.5),
+        (["olga"] * 3, 1.0),
+        (["olga"] * 4, 1.5),
+        (["guess"] * 10, 0.5),
+        (["guess"] * 15, 3.0),
+        (["guess"] * 19, 3.0),
+    ],
+)
+def test_an_attempt_sooner_than_the_slow_down_allows_is_refused_unchecked_and_not_kept(
+    session: Session,
+    operator: Operator,
+    hash_checks: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    names: list[str],
+    wait: float,
+) -> None:
+    """Half a second more per failure of the user name from the address beyond 2, or of the
+    address beyond 10, at most 3 s, counted from the newest failure; nobody is kept waiting."""
+    now = utcnow()
+    monkeypatch.setattr(operators, "utcnow", lambda: now)
     session.add_all(
-        LoginAttempt(username="olga", client_address=f"10.0.0.{n}", at=utcnow(), succeeded=False)
-        for n in range(5)
+        LoginAttempt(username=name, client_address=ATTACKER, at=now, succeeded=False)
+        for name in names
     )
     session.commit()
 
-    with pytest.raises(LoginLocked):
-        authenticate(session, "olga", OPERATOR_PASSWORD, "10.0.1.1")
+    with pytest.raises(LoginTooSoon) as refused:
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
+    assert refused.value.retry_after == timedelta(seconds=wait)
+    assert hash_checks == []
+    assert len(session.scalars(select(LoginAttempt)).all()) == len(names)
 
 
-def test_the_address_lockout_counts_every_user_name(
-    session: Session, operator: Operator, pauses: list[float]
-) -> None:
-    for n in range(20):
-        assert authenticate(session, f"guess{n}", "wrong-password-1", "10.0.0.9") is None
+def test_an_attempt_after_the_slow_down_is_checked(session: Session, operator: Operator) -> None:
+    _failures(session, *[ATTACKER] * 4, age=timedelta(0))
+    with pytest.raises(LoginTooSoon):
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
 
-    with pytest.raises(LoginLocked):
-        authenticate(session, "olga", OPERATOR_PASSWORD, "10.0.0.9")
-    assert authenticate(session, "olga", OPERATOR_PASSWORD, "10.0.0.10") is not None
-    # 0.5 s from the 11th attempt on, 3 s at most.
-    assert pauses == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.0, 3.0, 3.0, 3.0]
+    _later(session, timedelta(seconds=1.5))
+
+    assert authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER) is not None
 
 
 def test_old_attempts_are_pruned_now_and_then(

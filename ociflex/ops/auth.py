@@ -7,18 +7,18 @@ Public interface for the other ops modules:
 - :func:`client_address`: the address to record with a change (``request.remote_addr``).
 
 Status codes of the login page: 200 to show it, 422 for an incomplete form, 401 for a wrong
-user name or password, 429 (with ``Retry-After``) while locked out, 400 without a valid CSRF
-token; a successful login or logout answers 303 See Other.
+user name or password, 429 (with ``Retry-After``) while locked out or sooner than the slow-down
+allows, 400 without a valid CSRF token; a successful login or logout answers 303 See Other.
 """
 
 import functools
 import logging
-import math
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
+    Response,
     current_app,
     flash,
     g,
@@ -39,7 +39,12 @@ from wtforms.validators import InputRequired, Length
 from ociflex.db import get_session
 from ociflex.models import Operator
 from ociflex.ops import bp, csrf
-from ociflex.ops.operators import PASSWORD_MAX_LENGTH, LoginLocked, authenticate
+from ociflex.ops.operators import (
+    PASSWORD_MAX_LENGTH,
+    LoginLocked,
+    LoginRefused,
+    authenticate,
+)
 from ociflex.ops.sessions import end_session, resume_session, start_session
 
 log = logging.getLogger(__name__)
@@ -171,6 +176,25 @@ def _login_page(
     return render_template("ops/login.html", form=form, error=error, next_url=next_url), status
 
 
+def _refused(form: LoginForm, refused: LoginRefused) -> Response:
+    """429 with ``Retry-After``: a lockout is counted in minutes, a slow-down in seconds."""
+    if isinstance(refused, LoginLocked):
+        message = ngettext(
+            "Too many failed attempts. Try again in %(num)s minute.",
+            "Too many failed attempts. Try again in %(num)s minutes.",
+            refused.minutes,
+        )
+    else:
+        message = ngettext(
+            "Too many attempts in quick succession. Try again in %(num)s second.",
+            "Too many attempts in quick succession. Try again in %(num)s seconds.",
+            refused.seconds,
+        )
+    response = make_response(_login_page(form, error=message, status=429))
+    response.headers["Retry-After"] = str(refused.seconds)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """Log an operator in with user name and password, then go on to the page asked for."""
@@ -185,15 +209,8 @@ def login() -> ResponseReturnValue:
         operator = authenticate(
             db, form.username.data or "", form.password.data or "", client_address()
         )
-    except LoginLocked as locked:
-        message = ngettext(
-            "Too many failed attempts. Try again in %(num)s minute.",
-            "Too many failed attempts. Try again in %(num)s minutes.",
-            locked.minutes,
-        )
-        response = make_response(_login_page(form, error=message, status=429))
-        response.headers["Retry-After"] = str(math.ceil(locked.retry_after.total_seconds()))
-        return response
+    except LoginRefused as refused:
+        return _refused(form, refused)
     if operator is None:
         return _login_page(form, error=gettext("Unknown user name or wrong password."), status=401)
     previous = session.get(SESSION_KEY)

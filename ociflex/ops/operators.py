@@ -1,19 +1,23 @@
 """Operator accounts and the login check, without Flask: used by the login page and the CLI.
 
-Password guessing is slowed down and then locked out per account and per client address. Every
-attempt is a row in ``login_attempts``, so the limits hold across all gunicorn workers (and
-servers) that share the database. The functions here commit their own transactions.
+Password guessing is slowed down and then locked out per user name and client address, per
+client address, and (more slowly) per user name from every address: a stranger who knows an
+operator's user name locks it for his own address only. Every attempt is a row in
+``login_attempts``, so the limits hold across all gunicorn workers (and servers) that share the
+database; a slowed-down attempt is refused with the moment it may come, never kept waiting in
+a worker. The functions here commit their own transactions.
 """
 
 import logging
 import math
 import re
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import ClassVar, NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -33,21 +37,28 @@ PASSWORD_MAX_LENGTH = 1024
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 DISPLAY_NAME_MAX_LENGTH = 255
 
-#: Failed logins are counted over this sliding window. A successful login restarts the count
-#: of its account (not of its address).
+#: Failed logins are counted over this sliding window. An attempt refused by the limits below
+#: checks no password and is not kept: it neither counts nor renews a lock.
 LOCKOUT_WINDOW = timedelta(minutes=15)
-#: This many failures for one user name within the window lock that user name: further
-#: attempts are refused without checking the password, whether or not the account exists.
-ACCOUNT_LOCKOUT_FAILURES = 5
+#: This many failures for one user name from one client address within the window lock that
+#: user name for that address only, whether or not the account exists: the operator at another
+#: address can still log in. A successful login from the address restarts its count.
+NAME_LOCKOUT_FAILURES = 5
 #: This many failures from one client address within the window lock that address, whatever
 #: the user names tried (an office behind one NAT address shares this budget).
 ADDRESS_LOCKOUT_FAILURES = 20
-#: Before the lockout, an attempt waits SLOW_DOWN_STEP for each failure beyond these counts
-#: (so the 3rd attempt after 2 failures waits 0.5 s, the 4th 1 s, ...), at most SLOW_DOWN_MAX.
-ACCOUNT_SLOW_DOWN_AFTER = 2
+#: This many failures for one user name from all addresses together within the window lock
+#: that user name for everybody: the brake on a guess spread over many addresses. One address
+#: stops at NAME_LOCKOUT_FAILURES, so pulling the brake takes at least ten.
+NAME_BRAKE_FAILURES = 50
+#: Before a lockout, each failure beyond these counts adds SLOW_DOWN_STEP (at most
+#: SLOW_DOWN_MAX) between the newest failure and the next attempt: after 2 failures of a user
+#: name from an address the 3rd attempt may come 0.5 s after the 2nd, the 4th 1 s after the
+#: 3rd, ... An attempt that comes sooner is refused with the moment it may come.
+NAME_SLOW_DOWN_AFTER = 2
 ADDRESS_SLOW_DOWN_AFTER = 10
-SLOW_DOWN_STEP = 0.5
-SLOW_DOWN_MAX = 3.0
+SLOW_DOWN_STEP = timedelta(milliseconds=500)
+SLOW_DOWN_MAX = timedelta(seconds=3)
 #: Attempts older than this are deleted, every PRUNE_EVERY-th attempt.
 ATTEMPT_RETENTION = timedelta(hours=24)
 PRUNE_EVERY = 50
@@ -60,12 +71,20 @@ class OperatorError(ValueError):
     """An operator cannot be added or changed as asked; the message says why (English)."""
 
 
-class LoginLocked(Exception):
-    """Too many failed attempts for this user name or from this address: try again later."""
+class LoginRefused(Exception):
+    """An attempt refused without checking its password: try again after ``retry_after``."""
+
+    #: How the log names the refusal.
+    reason: ClassVar[str]
 
     def __init__(self, retry_after: timedelta) -> None:
-        super().__init__(f"login locked for {retry_after}")
+        super().__init__(f"login {self.reason} for {retry_after}")
         self.retry_after = retry_after
+
+    @property
+    def seconds(self) -> int:
+        """Whole seconds to wait, at least 1 (as ``Retry-After`` says it)."""
+        return max(1, math.ceil(self.retry_after.total_seconds()))
 
     @property
     def minutes(self) -> int:
@@ -73,9 +92,17 @@ class LoginLocked(Exception):
         return max(1, math.ceil(self.retry_after.total_seconds() / 60))
 
 
-def pause(seconds: float) -> None:
-    """How a slowed-down attempt waits; tests replace it so that they do not sleep."""
-    time.sleep(seconds)
+class LoginLocked(LoginRefused):
+    """Too many failures for this user name from this address, from this address, or for this
+    user name from everywhere: try again when the oldest counted failure is 15 minutes old."""
+
+    reason = "locked"
+
+
+class LoginTooSoon(LoginRefused):
+    """Sooner after the newest failure than the slow-down allows: try again in a few seconds."""
+
+    reason = "too soon"
 
 
 def normalise_username(username: str) -> str:
@@ -192,30 +219,46 @@ def list_operators(session: Session) -> list[Operator]:
 
 @dataclass(frozen=True)
 class _Failures:
-    """The recent failures of one account or address, newest first (at most ``limit``)."""
+    """The recent failures of one limit (see :class:`_Counts`), newest first, at most
+    ``limit``."""
 
     times: list[datetime]
     limit: int
+    #: Failures before the slow-down starts; None when this count has no slow-down.
+    slow_down_after: int | None = None
 
     @property
     def locked(self) -> bool:
         return len(self.times) >= self.limit
 
-    def unlocked_at(self, now: datetime) -> datetime:
-        """When fewer than ``limit`` failures, this attempt counted, remain in the window."""
-        counted = [now, *self.times]
-        return counted[self.limit - 1] + LOCKOUT_WINDOW
+    @property
+    def unlocked_at(self) -> datetime:
+        """When the oldest of the ``limit`` newest failures leaves the window."""
+        return self.times[self.limit - 1] + LOCKOUT_WINDOW
+
+    @property
+    def next_attempt_at(self) -> datetime | None:
+        """The earliest moment the slow-down allows another attempt; None: at once."""
+        if self.slow_down_after is None or len(self.times) < self.slow_down_after:
+            return None
+        steps = len(self.times) - self.slow_down_after + 1
+        return self.times[0] + min(SLOW_DOWN_STEP * steps, SLOW_DOWN_MAX)
 
 
 def _recent_failures(
-    session: Session, attempt: LoginAttempt, column: str, since: datetime, limit: int
+    session: Session,
+    attempt: LoginAttempt,
+    alike: Sequence[ColumnElement[bool]],
+    since: datetime,
+    limit: int,
+    slow_down_after: int | None = None,
 ) -> _Failures:
-    """Failures other than ``attempt`` for its user name or address since ``since``. Attempts
-    still running count as failures until they succeed: parallel guesses cannot slip past."""
+    """Failures other than ``attempt`` that are ``alike`` it, since ``since``. Attempts still
+    running count as failures until they succeed: parallel guesses cannot slip past."""
     statement = (
         select(LoginAttempt.at)
         .where(
-            getattr(LoginAttempt, column) == getattr(attempt, column),
+            *alike,
             LoginAttempt.succeeded.is_(False),
             LoginAttempt.at > since,
             LoginAttempt.id != attempt.id,
@@ -223,7 +266,63 @@ def _recent_failures(
         .order_by(LoginAttempt.at.desc())
         .limit(limit)
     )
-    return _Failures(list(session.scalars(statement)), limit)
+    return _Failures(list(session.scalars(statement)), limit, slow_down_after)
+
+
+class _Counts(NamedTuple):
+    """The failures that may refuse an attempt."""
+
+    #: Of its user name from its address, since the last success there.
+    here: _Failures
+    #: From its address, any user name.
+    address: _Failures
+    #: Of its user name, from any address.
+    name: _Failures
+
+
+def _failures_before(session: Session, attempt: LoginAttempt) -> _Counts:
+    """The failures within the window before ``attempt``, as each limit counts them."""
+    window_start = attempt.at - LOCKOUT_WINDOW
+    same_name = LoginAttempt.username == attempt.username
+    same_address = LoginAttempt.client_address == attempt.client_address
+    last_success_here = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            same_name,
+            same_address,
+            LoginAttempt.succeeded.is_(True),
+            LoginAttempt.at > window_start,
+        )
+    )
+    return _Counts(
+        _recent_failures(
+            session,
+            attempt,
+            [same_name, same_address],
+            last_success_here or window_start,
+            NAME_LOCKOUT_FAILURES,
+            NAME_SLOW_DOWN_AFTER,
+        ),
+        _recent_failures(
+            session,
+            attempt,
+            [same_address],
+            window_start,
+            ADDRESS_LOCKOUT_FAILURES,
+            ADDRESS_SLOW_DOWN_AFTER,
+        ),
+        _recent_failures(session, attempt, [same_name], window_start, NAME_BRAKE_FAILURES),
+    )
+
+
+def _refusal(failures: _Counts, now: datetime) -> LoginRefused | None:
+    """Why an attempt made ``now`` may not be checked (the longest wait wins), or None."""
+    locks = [count.unlocked_at for count in failures if count.locked]
+    if locks:
+        return LoginLocked(max(locks) - now)
+    waits = [at for count in failures if (at := count.next_attempt_at) and at > now]
+    if waits:
+        return LoginTooSoon(max(waits) - now)
+    return None
 
 
 def _record_attempt(session: Session, username: str, client_address: str) -> LoginAttempt:
@@ -243,19 +342,17 @@ def _record_attempt(session: Session, username: str, client_address: str) -> Log
     return attempt
 
 
+def _forget_attempt(session: Session, attempt: LoginAttempt) -> None:
+    """A refused attempt checked nothing, so it is no failure: kept, it would renew the lock
+    with every try, and one address could fill the user name's count for everybody."""
+    with write_transaction(session):
+        session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))
+
+
 def prune_login_attempts(session: Session, now: datetime) -> int:
     """Delete attempts older than :data:`ATTEMPT_RETENTION` (in the caller's transaction)."""
     result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPT_RETENTION))
     return result.rowcount or 0  # type: ignore[attr-defined]
-
-
-def _slow_down(account: _Failures, address: _Failures) -> float:
-    extra = max(
-        len(account.times) - ACCOUNT_SLOW_DOWN_AFTER + 1,
-        len(address.times) - ADDRESS_SLOW_DOWN_AFTER + 1,
-        0,
-    )
-    return min(SLOW_DOWN_STEP * extra, SLOW_DOWN_MAX)
 
 
 def authenticate(
@@ -263,42 +360,29 @@ def authenticate(
 ) -> Operator | None:
     """The active operator with this user name and password, or None.
 
-    Raises :class:`LoginLocked` without checking the password while the user name or the
-    address is locked out; the lockout says nothing about whether the account exists. Unknown
-    user names and disabled operators cost one scrypt check like everyone else, so timing does
-    not tell them apart. Leaves ``session`` without an open transaction.
+    Raises :class:`LoginLocked` or :class:`LoginTooSoon` without checking the password (and
+    without waiting) while the limits refuse the attempt; the refusal says nothing about
+    whether the account exists. Unknown user names and disabled operators cost one scrypt
+    check like everyone else, so timing does not tell them apart. Leaves ``session`` without
+    an open transaction.
     """
     username = normalise_username(username)
     attempt = _record_attempt(session, username, client_address)
-    now = attempt.at
-    window_start = now - LOCKOUT_WINDOW
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == attempt.username, LoginAttempt.succeeded.is_(True)
-        )
-    )
-    account_since = max(window_start, last_success) if last_success else window_start
-    account = _recent_failures(
-        session, attempt, "username", account_since, ACCOUNT_LOCKOUT_FAILURES
-    )
-    address = _recent_failures(
-        session, attempt, "client_address", window_start, ADDRESS_LOCKOUT_FAILURES
-    )
-    session.commit()  # no transaction stays open while this attempt waits or hashes
-
-    locks = [failures.unlocked_at(now) for failures in (account, address) if failures.locked]
-    if locks:
+    failures = _failures_before(session, attempt)
+    session.commit()  # no transaction stays open while this attempt hashes
+    refusal = _refusal(failures, attempt.at)
+    if refusal is not None:
+        _forget_attempt(session, attempt)
         log.warning(
-            "login locked: username=%r address=%s account_failures=%d address_failures=%d",
+            "login refused (%s): username=%r address=%s failures: here=%d address=%d name=%d",
+            refusal.reason,
             attempt.username,
             attempt.client_address,
-            len(account.times),
-            len(address.times),
+            len(failures.here.times),
+            len(failures.address.times),
+            len(failures.name.times),
         )
-        raise LoginLocked(max(locks) - now)
-    delay = _slow_down(account, address)
-    if delay:
-        pause(delay)
+        raise refusal
 
     operator = get_operator(session, username)
     session.commit()
