@@ -147,13 +147,18 @@ def _text(text: str, subtype: str = "plain", headers: bytes = b"") -> bytes:
     )
 
 
-def _disposition(filename: str) -> str:
-    """``attachment`` with the file's name: quoted when ASCII, else RFC 2231 in UTF-8."""
+def _disposition(filename: str) -> bytes:
+    """The Content-Disposition of an attachment: ``attachment`` with the file's name, quoted when
+    ASCII, else RFC 2231 in UTF-8. None for a file without a name, as Flask-Mail writes an
+    attachment without one (given an empty name it writes ``attachment; filename``, which is
+    no valid header)."""
     if not filename:
-        return "attachment"
+        return b""
     if filename.isascii():
-        return f'attachment; filename="{quote(filename)}"'
-    return f"attachment; filename*={encode_rfc2231(filename, 'UTF8', '')}"
+        return _header("Content-Disposition", f'attachment; filename="{quote(filename)}"')
+    return _header(
+        "Content-Disposition", f"attachment; filename*={encode_rfc2231(filename, 'UTF8', '')}"
+    )
 
 
 def _attachment(attachment: dict[str, str]) -> bytes:
@@ -163,7 +168,7 @@ def _attachment(attachment: dict[str, str]) -> bytes:
         [
             _header("Content-Type", single_line("attachment type", attachment["content_type"])),
             b"MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n",
-            _header("Content-Disposition", _disposition(attachment["filename"])),
+            _disposition(attachment["filename"]),
             CRLF,
             body,
         ]
