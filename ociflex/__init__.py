@@ -28,10 +28,14 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         instance_path=environ.get("OCIFLEX_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
-    app.config.update(settings.from_environment(environ, Path(app.instance_path)))
-    if app.debug and app.config["OCIFLEX_ENV"] == "production":
-        # Flask reads FLASK_DEBUG from the process environment even when ``environ`` is given.
-        raise settings.SettingsError("Debug mode is on in production: unset FLASK_DEBUG.")
+    serves_requests = _serves_requests()
+    try:
+        _configure(app, environ, serves_requests)
+    except settings.SettingsError as error:
+        if click.get_current_context(silent=True) is None:
+            raise
+        # Under the ``flask`` command: the one line that says what to set, exit status 1.
+        raise click.ClickException(str(error)) from None
     if hops := app.config["OCIFLEX_PROXY_HOPS"]:
         # Behind a reverse proxy every client would otherwise have the proxy's address, and
         # the login lockout per address would lock everyone out at once.
@@ -41,7 +45,6 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     i18n.init_app(app)
     mail.init_app(app)
     web.init_app(app)
-    serves_requests = _serves_requests()
     registry.init_app(app, protocols.CUSTOMER_SECTIONS, environ, serves_requests=serves_requests)
     cli.init_app(app)
     punchout.init_app(app)
@@ -56,6 +59,23 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     started = logging.INFO if serves_requests else logging.DEBUG  # a command's output stays its own
     logging.getLogger(__name__).log(started, "ociflex started (%s)", app.config["OCIFLEX_ENV"])
     return app
+
+
+def _configure(app: Flask, environ: Mapping[str, str], serves_requests: bool) -> None:
+    """``app.config`` from ``environ``, or :class:`~ociflex.settings.SettingsError`.
+
+    A process that answers requests needs a usable ``SECRET_KEY``. Any other (``flask --app app
+    ... --help``, ``ociflex customers check``) is created before click knows which command it
+    will run, so a production key that is missing or weak is left to the commands that need it
+    (see :mod:`ociflex.cli`): help and the customer file tools work without the service's secret.
+    """
+    config = settings.from_environment(
+        environ, Path(app.instance_path), key_required=serves_requests
+    )
+    app.config.update(config)
+    if app.debug and app.config["OCIFLEX_ENV"] == "production":
+        # Flask reads FLASK_DEBUG from the process environment even when ``environ`` is given.
+        raise settings.SettingsError("Debug mode is on in production: unset FLASK_DEBUG.")
 
 
 def _serves_requests() -> bool:

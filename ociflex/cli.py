@@ -1,10 +1,19 @@
-"""Command line: ``flask --app app ociflex ...``."""
+"""Command line: ``flask --app app ociflex ...``.
 
+Every command's ``--help`` works in any environment, and so do ``customers check`` and
+``customers show``, which read customer files only. The commands that act on the service (its
+database, its e-mail) run only with the settings it would start with: without them they exit 1
+with the one line that says what to set (see :func:`ociflex.create_app`).
+"""
+
+import functools
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from ociflex import migrate
 from ociflex.db import session_for
@@ -21,12 +30,6 @@ db_cli = AppGroup("db", help="The database schema.")
 transfers_cli = AppGroup(
     "transfers", help="The transfer log of call-ups and baskets (/ops/transfers)."
 )
-ociflex_cli.add_command(db_cli)
-ociflex_cli.add_command(transfers_cli)
-ociflex_cli.add_command(outbox_cli)
-ociflex_cli.add_command(operator_cli)
-ociflex_cli.add_command(customers_cli)
-ociflex_cli.add_command(dev_cli)
 
 
 @db_cli.command("upgrade")
@@ -57,6 +60,33 @@ def transfers_prune(days: int | None) -> None:
     when = cutoff.isoformat(timespec="seconds")
     click.echo(f"deleted {deleted} transfer log entries older than {days} days (before {when})")
     click.echo(f"deleted {start_pages} cXML StartPages that can no longer be opened")
+
+
+def _needing_settings(command: click.Command) -> click.Command:
+    """``command``, and every command under it, refusing to run while the app's settings are
+    incomplete (``OCIFLEX_SETTINGS_ERROR``); ``--help`` is answered before that check."""
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            _needing_settings(subcommand)
+    elif command.callback is not None:
+        command.callback = with_appcontext(_refusing_without_settings(command.callback))
+    return command
+
+
+def _refusing_without_settings(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if error := current_app.config["OCIFLEX_SETTINGS_ERROR"]:
+            raise click.ClickException(str(error))
+        return callback(*args, **kwargs)
+
+    return checked
+
+
+# Last: the commands above must be defined before they are wrapped.
+for group in (db_cli, transfers_cli, outbox_cli, operator_cli, dev_cli):
+    ociflex_cli.add_command(_needing_settings(group))
+ociflex_cli.add_command(customers_cli)
 
 
 def init_app(app: Flask) -> None:

@@ -187,12 +187,28 @@ def _secret_keys(
     return secret_key, fallbacks
 
 
-def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
-    """Flask config values for ``environ``; raises :class:`SettingsError` on unsafe settings."""
+def from_environment(
+    environ: Mapping[str, str], instance_path: Path, *, key_required: bool = True
+) -> dict[str, Any]:
+    """Flask config values for ``environ``; raises :class:`SettingsError` on unsafe settings.
+
+    Without ``key_required`` (a ``flask`` command that may sign nothing, see
+    :func:`ociflex.create_app`), a production key that is missing or too weak is not refused
+    yet: ``SECRET_KEY`` is None, so nothing can be signed with it, and
+    ``OCIFLEX_SETTINGS_ERROR`` holds the refusal for the commands that need the service's
+    settings (:mod:`ociflex.cli`). It is None when the settings are complete.
+    """
     env = environ.get("OCIFLEX_ENV", "production")
     if env not in ENVIRONMENTS:
         raise SettingsError(f"OCIFLEX_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
-    secret_key, fallbacks = _secret_keys(environ, env, instance_path)
+    secret_key: str | None
+    deferred: SettingsError | None = None
+    try:
+        secret_key, fallbacks = _secret_keys(environ, env, instance_path)
+    except SettingsError as error:
+        if key_required:
+            raise
+        secret_key, fallbacks, deferred = None, [], error
     if env == "production" and _debug_requested(environ):
         raise SettingsError(
             "FLASK_DEBUG is on in production: its debugger lets anyone who reaches an error "
@@ -212,6 +228,7 @@ def from_environment(environ: Mapping[str, str], instance_path: Path) -> dict[st
         "OCIFLEX_ENV": env,
         "SECRET_KEY": secret_key,
         "SECRET_KEY_FALLBACKS": fallbacks,
+        "OCIFLEX_SETTINGS_ERROR": deferred,
         "DATABASE_URL": database_url(environ.get("DATABASE_URL"), instance_path),
         "OCIFLEX_CUSTOMERS_DIR": customers_dir.resolve(),
         "OCIFLEX_DEV_TOOLS": dev_tools,

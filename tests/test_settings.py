@@ -120,3 +120,37 @@ def test_production_refuses_debug_mode_from_the_process_environment(
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(SettingsError, match="Debug mode is on in production"):
         create_app({**environ, "OCIFLEX_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET_KEY})
+
+
+@pytest.mark.parametrize(
+    ("key", "refusal"),
+    [
+        pytest.param(None, "SECRET_KEY is not set", id="missing"),
+        pytest.param("short-but-varied-key", "SECRET_KEY is too weak", id="weak"),
+    ],
+)
+def test_a_process_that_signs_nothing_leaves_the_key_refusal_to_its_commands(
+    tmp_path: Path, key: str | None, refusal: str
+) -> None:
+    environ = {} if key is None else {"SECRET_KEY": key}
+
+    config = from_environment(environ, tmp_path, key_required=False)
+
+    assert config["SECRET_KEY"] is None  # nothing can be signed with it
+    assert config["SECRET_KEY_FALLBACKS"] == []
+    assert refusal in str(config["OCIFLEX_SETTINGS_ERROR"])
+    assert not (tmp_path / "dev-secret-key").exists()
+
+
+def test_complete_settings_leave_nothing_to_refuse(tmp_path: Path) -> None:
+    production = {"SECRET_KEY": PRODUCTION_SECRET_KEY}
+    for key_required in (True, False):
+        config = from_environment(production, tmp_path, key_required=key_required)
+
+        assert config["SECRET_KEY"] == PRODUCTION_SECRET_KEY
+        assert config["OCIFLEX_SETTINGS_ERROR"] is None
+
+
+def test_an_app_that_serves_requests_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY is not set"):
+        create_app({"OCIFLEX_INSTANCE_PATH": str(tmp_path)})
