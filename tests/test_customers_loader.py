@@ -9,12 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from werkzeug.security import generate_password_hash
 
 from ociflex.customers import (
     Problem,
     load_customer,
     load_customers,
+    yaml_nodes,
 )
 from ociflex.cxml.config import cxml_settings
 from ociflex.oci.config import oci_settings
@@ -304,6 +306,65 @@ def test_a_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
     assert str(problem).startswith(f"{tmp_path / 'acme.yaml'}:{problem.line}: invalid YAML")
 
 
+@pytest.fixture(params=["libyaml", "python"])
+def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both of PyYAML's parsers: libyaml's where it is built, and PyYAML's own."""
+    if request.param == "python":
+        monkeypatch.setattr(yaml_nodes, "_SafeLoader", yaml.SafeLoader)
+
+
+@pytest.mark.usefixtures("yaml_parser")
+def test_a_pattern_in_double_quotes_is_told_to_go_in_single_quotes(tmp_path: Path) -> None:
+    written = MINIMAL.replace("pattern: '^[0-9]{4}$'", r'pattern: "^\d{4}$"')
+
+    problem = only_problem(tmp_path, written)
+
+    assert (problem.line, problem.path) == (line_of(written, "pattern"), "")
+    assert problem.message == (
+        r"invalid YAML: \d is no escape YAML knows inside double quotes; write a regular "
+        r"expression in single quotes, where a backslash stays a backslash: '^\d{4}$'"
+    )
+    # What the message says to write loads, and means what was meant.
+    fixed = written.replace(r'"^\d{4}$"', r"'^\d{4}$'")
+    assert load(tmp_path, fixed).fields["cost_centre"].pattern.search("4100")
+
+
+@pytest.mark.usefixtures("yaml_parser")
+def test_an_unknown_escape_in_a_text_that_single_quotes_would_change_gets_an_example(
+    tmp_path: Path,
+) -> None:
+    written = MINIMAL.replace("pattern: '^[0-9]{4}$'", r'pattern: "^\w+\\$"')
+
+    problem = only_problem(tmp_path, written)
+
+    assert problem.line == line_of(written, "pattern")
+    assert problem.message.startswith(r"invalid YAML: \w is no escape YAML knows")
+    assert problem.message.endswith(
+        r"where a backslash stays a backslash, e.g. pattern: '^\d{10}$'"
+    )
+
+
+def test_a_word_boundary_in_double_quotes_is_no_silent_backspace(tmp_path: Path) -> None:
+    written = MINIMAL.replace("pattern: '^[0-9]{4}$'", r'pattern: "\b[0-9]{4}\b"')
+
+    problem = only_problem(tmp_path, written)
+
+    assert (problem.line, problem.path) == (
+        line_of(written, "pattern"),
+        "fields.cost_centre.pattern",
+    )
+    assert problem.message == (
+        r"in double quotes \b is a backspace, not a regular expression's word boundary; write "
+        "it in single quotes, where a backslash stays a backslash"
+    )
+
+
+def test_escapes_that_make_ordinary_characters_still_load(tmp_path: Path) -> None:
+    written = MINIMAL.replace("name: Acme B.V.", r'name: "Acme \u00c9\x41 B.V.\/NL"')
+
+    assert load(tmp_path, written).name == "Acme ÉA B.V./NL"
+
+
 def test_a_bad_file_name_is_reported_with_a_better_one(tmp_path: Path) -> None:
     write(tmp_path, MINIMAL, "Acme Corp.yaml")
 
@@ -368,7 +429,10 @@ def test_common_iso_units_load(tmp_path: Path, unit: str) -> None:
 
 
 def test_a_composite_value_that_can_exceed_its_new_item_field(tmp_path: Path) -> None:
-    text = with_basket('cust_field5: "PO {cost_centre} / {reference}"')
+    # A pattern without an upper bound leaves max_length (255) as the longest value.
+    text = with_basket('cust_field5: "PO {cost_centre} / {reference}"').replace(
+        "'^[0-9]{4}$'", "'^[0-9]{4,}$'"
+    )
 
     problem = only_problem(tmp_path, text)
 

@@ -162,7 +162,7 @@ def _customer(
     )
     readings = {section.name: section.read(parts) for section in sections}
     protocols = {name: r.settings for name, r in readings.items() if r.settings is not None}
-    fields = _limited(fields, [reading.field_limits for reading in readings.values()])
+    limited = _limited(fields, [reading.field_limits for reading in readings.values()])
     ways = " or ".join(section.how_to_use for section in sections)
     if not any(section.marker in top for section in sections):
         check.report("", f"the customer punches out with no protocol: add {ways}")
@@ -196,7 +196,7 @@ def _customer(
         id=path.stem,
         name=name,
         language=language,
-        fields=fields,
+        fields=limited,
         vehicles=parts.vehicles,
         protocols=protocols,
         frame_ancestors=frame_ancestors,
@@ -222,7 +222,10 @@ def _limited(fields: Mapping[str, Field], limits: Sequence[Mapping[str, int]]) -
 def _check_examples_fit(
     check: Checker, fields: Mapping[str, Field], email_domains: tuple[str, ...]
 ) -> None:
-    """An example the simulator would send must pass the call-up, length and domain included."""
+    """An example the simulator would send must pass the call-up: its domain, and the
+    ``max_length`` of ``fields`` as the file gives them (whether it fits the protocols' carts
+    is each protocol's check, with the fixes that suit: see
+    :func:`ociflex.customers.checks.check_fits`)."""
     email = fields.get("email")
     if email is not None and email.example and not email_in_domains(email.example, email_domains):
         check.report(
@@ -234,6 +237,7 @@ def _check_examples_fit(
         if len(field.example) > field.max_length:
             check.report(
                 f"fields.{field.name}.example",
-                f"{field.example!r} is longer than the {field.max_length} characters this field "
-                "may hold (the basket field it fills sets that limit); shorten it",
+                f"{field.example!r} is {len(field.example)} characters, longer than this "
+                f"field's max_length {field.max_length}: give a typical value of at most "
+                f"{field.max_length} characters, or raise max_length",
             )

@@ -70,7 +70,7 @@ def read_document(file: Path) -> tuple[Document | None, list[Problem]]:
     try:
         data = _load(text, walker)
     except yaml.MarkedYAMLError as error:
-        return None, [_syntax_problem(file, error)]
+        return None, [_syntax_problem(file, text, error)]
     except yaml.reader.ReaderError as error:
         line = text[: error.position].count("\n") + 1
         message = f"character U+{error.character:04X} is not allowed in YAML; remove it"
@@ -97,7 +97,9 @@ def _load(text: str, walker: "_Walker") -> object:
         loader.dispose()
 
 
-def _syntax_problem(file: Path, error: yaml.MarkedYAMLError) -> Problem:
+def _syntax_problem(file: Path, text: str, error: yaml.MarkedYAMLError) -> Problem:
+    if escape_problem := _unknown_escape_problem(file, text, error):
+        return escape_problem
     mark = error.problem_mark or error.context_mark
     what = " ".join(part for part in (error.context, error.problem) if part)
     return Problem(
@@ -107,6 +109,55 @@ def _syntax_problem(file: Path, error: yaml.MarkedYAMLError) -> Problem:
         f"invalid YAML ({what}); check the indentation here and on the line before, and put "
         "text that contains ': ' or ' #' or starts with a special character in quotes",
     )
+
+
+#: How PyYAML and libyaml begin the error for a backslash that is no escape in double quotes.
+UNKNOWN_ESCAPE = "found unknown escape character"
+#: What may follow a backslash in a double-quoted scalar (as PyYAML and libyaml read it).
+ESCAPES = frozenset('0abt\tnvfre "/\\N_LPxuU\r\n')
+#: The example given when the text in double quotes cannot simply go between single quotes.
+SINGLE_QUOTED_EXAMPLE = "pattern: '^\\d{10}$'"
+
+
+def _unknown_escape_problem(file: Path, text: str, error: yaml.MarkedYAMLError) -> Problem | None:
+    """A backslash that is no YAML escape inside double quotes, where a regular expression's
+    ``\\d`` or ``\\w`` most likely stands: in single quotes a backslash is just a backslash.
+    None for any other error."""
+    opening = error.context_mark  # the opening quote
+    if not (error.problem or "").startswith(UNKNOWN_ESCAPE) or opening is None:
+        return None
+    start = sum(map(len, text.splitlines(keepends=True)[: opening.line])) + opening.column
+    escape, end = _first_unknown_escape(text, start)
+    if escape < 0:
+        return None
+    raw = text[start + 1 : end]
+    if "\n" in raw or "'" in raw or "\\\\" in raw or '\\"' in raw:
+        instead = f", e.g. {SINGLE_QUOTED_EXAMPLE}"
+    else:  # the same characters in single quotes mean what the author meant
+        instead = f": '{raw}'"
+    message = (
+        f"invalid YAML: \\{text[escape + 1]} is no escape YAML knows inside double quotes; write "
+        f"a regular expression in single quotes, where a backslash stays a backslash{instead}"
+    )
+    return Problem(file, text.count("\n", 0, escape) + 1, "", message)
+
+
+def _first_unknown_escape(text: str, opening: int) -> tuple[int, int]:
+    """Where the first unknown escape of the double-quoted scalar opened at ``opening`` is, and
+    where the scalar ends (its closing quote, or the end of the text)."""
+    found, index = -1, opening + 1
+    while index < len(text) and text[index] != '"':
+        if text[index] == "\\":
+            if found < 0 and text[index + 1 : index + 2] not in ESCAPES:
+                found = index
+            index += 1
+        index += 1
+    return found, index
+
+
+def _is_control(char: str) -> bool:
+    """A C0 control character other than tab and line breaks, or DEL."""
+    return (ord(char) < 32 and char not in "\t\n\r") or char == "\x7f"
 
 
 class _Walker:
@@ -123,6 +174,8 @@ class _Walker:
     def walk(self, node: Node, path: str) -> None:
         if isinstance(node, ScalarNode):
             self.texts[path] = node.value
+            if node.style == '"':
+                self._check_escaped_controls(node, path)
             return
         if id(node) in self._seen:
             return
@@ -151,6 +204,26 @@ class _Walker:
                 )
             first_lines.setdefault(key, line)
             self._enter(key_node, key_path(path, key), value_node)
+
+    def _check_escaped_controls(self, node: ScalarNode, path: str) -> None:
+        """A control character that an escape put into a double-quoted scalar: no customer value
+        needs one, and ``"\\b"``, meant as a regular expression's word boundary, is a backspace
+        that no value ever matches."""
+        control = next((char for char in node.value if _is_control(char)), None)
+        if control is None:
+            return
+        if control == "\b":
+            what = "in double quotes \\b is a backspace, not a regular expression's word boundary"
+        else:
+            what = f"an escape in these double quotes is the control character U+{ord(control):04X}"
+        self.problems.append(
+            Problem(
+                self.file,
+                node.start_mark.line + 1,
+                path,
+                f"{what}; write it in single quotes, where a backslash stays a backslash",
+            )
+        )
 
     def _enter(self, start: Node, path: str, value: Node) -> None:
         self.lines[path] = start.start_mark.line + 1

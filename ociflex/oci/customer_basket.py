@@ -10,7 +10,7 @@ checks their codes.)
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
-from ociflex.customers.checks import Checker, unknown_key
+from ociflex.customers.checks import Checker, Slot, check_fits, longest_value, unknown_key
 from ociflex.customers.model import BUILTIN_PLACEHOLDERS, PLACEHOLDER, CartSettings, Field, Vehicle
 from ociflex.customers.sections.cart import check_placeholders
 from ociflex.customers.yaml_nodes import key_path
@@ -25,6 +25,8 @@ CODES = ("UNIT", "CURRENCY", "SERVICE")
 REFERENCE_LENGTH = 9
 _BASKET_KEYS = sorted(name.lower() for name in MAPPABLE_FIELDS)
 _LIMITED = {name.lower(): name for name, limit in NEW_ITEM_MAX_LENGTHS.items() if limit}
+#: The NEW_ITEM fields meant for the buyer's own data, which its SAP maps (say, with a BAdI).
+_CUST_FIELDS = tuple(f"CUST_FIELD{number}" for number in range(1, 6))
 
 
 def read_max_lengths(check: Checker, value: object) -> dict[str, int]:
@@ -90,6 +92,59 @@ def limit_fields_by_basket(
             field = limited[match[1]]
             limited[field.name] = replace(field, max_length=min(field.max_length, limit))
     return limited
+
+
+def check_whole_values(
+    check: Checker,
+    fields: Mapping[str, Field],
+    specs: Mapping[str, Mapping[str, object]],
+    basket: Mapping[str, str],
+    limits: Limits,
+) -> None:
+    """Report each field whose values can be longer than a NEW_ITEM field it fills whole.
+
+    ``fields`` are as the file gives them, before :func:`limit_fields_by_basket`; ``specs``
+    their entries as written, which say whether the file gives a ``max_length``.
+    """
+    for name, slots in _whole_value_slots(basket, limits).items():
+        if name in fields:
+            given = "max_length" in specs.get(name, {})
+            for slot in slots:
+                check_fits(check, fields[name], slot, max_length_given=given)
+
+
+def _whole_value_slots(basket: Mapping[str, str], limits: Limits) -> dict[str, list[Slot]]:
+    """Placeholder -> the NEW_ITEM fields whose template is exactly that placeholder."""
+    widths = {name.lower(): limits[name] for name in _CUST_FIELDS if name not in basket}
+    unused = tuple(
+        sorted(
+            ((key, width) for key, width in widths.items() if width is not None),
+            key=lambda item: item[1],
+        )
+    )
+    slots: dict[str, list[Slot]] = {}
+    for new_item, template in basket.items():
+        match = PLACEHOLDER.fullmatch(template)
+        limit = limits[new_item]
+        if match is None or limit is None:
+            continue
+        key = new_item.lower()
+        default = NEW_ITEM_MAX_LENGTHS[new_item]
+        source = (
+            "SAP's default"
+            if limit == default
+            else f"agreed in max_lengths.{key}; SAP's default is {default}"
+        )
+        slot = Slot(
+            path=key_path("basket", key),
+            name=f"NEW_ITEM-{new_item}",
+            width=limit,
+            width_source=source,
+            widen_key=f"max_lengths.{key}",
+            unused=unused,
+        )
+        slots.setdefault(match[1], []).append(slot)
+    return slots
 
 
 def _new_item(check: Checker, key: str, path: str) -> str | None:
@@ -169,7 +224,7 @@ def _placeholder_lengths(
 ) -> dict[str, tuple[int, str]]:
     """Placeholder -> (longest value, where that bound comes from)."""
     days = max_days or 365
-    return {name: (field.max_length, "its max_length") for name, field in fields.items()} | {
+    return {name: longest_value(field) for name, field in fields.items()} | {
         "vehicle_code": (
             max((len(v.code) for v in vehicles), default=0),
             "the longest vehicle code",
@@ -193,7 +248,9 @@ def _overflow(
     parts = [f"fixed text {len(fixed)}"] if fixed else []
     parts += [f"{{{name}}} {longest[name][0]} ({longest[name][1]})" for name in names]
     fixes = [
-        f"lower fields.{name}.max_length"
+        f"narrow fields.{name}.pattern"
+        if longest[name][1] == "its pattern"
+        else f"lower fields.{name}.max_length"
         for name in dict.fromkeys(names)
         if name not in BUILTIN_PLACEHOLDERS
     ]

@@ -17,6 +17,7 @@ from ociflex.customers.yaml_nodes import key_path
 from ociflex.oci.config import OCI, Login, OciSettings
 from ociflex.oci.customer_basket import (
     check_value_lengths,
+    check_whole_values,
     limit_fields_by_basket,
     read_basket,
     read_max_lengths,
@@ -55,6 +56,7 @@ def read(parts: FileParts) -> SectionReading:
     basket = read_basket(
         check, top.get("basket", {}), field_names(top.get("fields")), limits, parts.cart
     )
+    check_whole_values(check, parts.fields, parts.field_specs, basket, limits)
     fields = limit_fields_by_basket(parts.fields, basket, limits)
     check_value_lengths(
         check, basket, limits, fields, (parts.vehicles, parts.locations, parts.max_days)
