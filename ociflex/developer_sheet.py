@@ -3,17 +3,25 @@ prints it: the parts every protocol shares (layout, the example booking, how fie
 described). Each protocol writes its own part (:mod:`ociflex.oci.developer_sheet`,
 :mod:`ociflex.cxml.developer_sheet`), from an example cart built by the same code as a real one,
 so that it cannot drift from what ociflex sends.
+
+The sheet is what the customer configures from, so it is laid out to be copied from: every URL
+on a line of its own, whole, and a warning first when the file still holds addresses of a
+developer's own machine.
 """
 
+import ipaddress
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from ociflex.booking.details import Booking
 from ociflex.customers.model import Customer, Field
 
 #: Output is wrapped to this many columns (a long URL may still stick out).
 WIDTH = 100
+#: The key of the customer file that lists the origins that may frame ociflex.
+FRAME_ANCESTORS = "frame_ancestors"
 #: What the example cart is made of, besides the customer's first vehicle.
 EXAMPLE_REFERENCE = "FF-000123"
 EXAMPLE_DAYS = 3
@@ -83,12 +91,65 @@ def table(
     return lines
 
 
+def url_list(urls: Iterable[str], indent: str = "  ") -> list[str]:
+    """One line per URL, never wrapped, so that each can be copied whole."""
+    return [f"{indent}- {url}" for url in urls]
+
+
 def framing(customer: Customer) -> list[str]:
     """Where the punch-out may be shown: in a frame of the buyer's pages, or not."""
     if customer.frame_ancestors and "'none'" not in customer.frame_ancestors:
-        origins = ", ".join(customer.frame_ancestors)
-        return paragraph(f"It may be opened in an iframe of pages from: {origins}.")
+        return [
+            *paragraph("It may be opened in an iframe of pages from:"),
+            *url_list(customer.frame_ancestors),
+        ]
     return paragraph("Open it in a new window or the whole page: it may not be framed.")
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` (or an origin) names the computer it is opened on: ``localhost``,
+    ``127.0.0.1``, ``[::1]``. The browser then reaches the developer's own machine, which is
+    right for local testing and never for a customer."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if host is None:
+        return False
+    host = host.rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def local_testing_warning(entries: Iterable[tuple[str, str, str]]) -> list[str]:
+    """A warning block for the loopback ones of ``entries`` (what it is, the URL, its key in the
+    customer file); nothing when there are none."""
+    local = [(what, url, key) for what, url, key in entries if is_loopback(url)]
+    if not local:
+        return []
+    keys = list(dict.fromkeys(key for _what, _url, key in local))
+    text = (
+        "These entries of the customer file name the computer the browser runs on (loopback), "
+        "so they work on a developer's own machine and nowhere else. Replace them with the "
+        f"customer's real addresses ({', '.join(keys)}) before this sheet goes to the customer."
+    )
+    if FRAME_ANCESTORS in keys:
+        text += f" A file without {FRAME_ANCESTORS} has the origins of its return URLs there."
+    return [
+        "WARNING: for local testing only",
+        *paragraph(text),
+        *(f"  - {what} {url}" for what, url, _key in local),
+        "",
+    ]
+
+
+def frame_origin_entries(customer: Customer) -> list[tuple[str, str, str]]:
+    """The origins that may frame ociflex, as :func:`local_testing_warning` takes them."""
+    return [("frame origin", origin, FRAME_ANCESTORS) for origin in customer.frame_ancestors]
 
 
 def field_text(field: Field, customer: Customer) -> str:

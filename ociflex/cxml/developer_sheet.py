@@ -26,9 +26,12 @@ from ociflex.developer_sheet import (
     example_booking,
     example_sentence,
     field_text,
+    frame_origin_entries,
     framing,
+    local_testing_warning,
     paragraph,
     table,
+    url_list,
 )
 
 #: The example cart's parties and cookie, as a buyer's setup request might name them.
@@ -74,7 +77,12 @@ def cxml_sheet(
     """The whole cXML part: ``url`` is the address of every cXML request; ``oci_baskets``:
     the customer punches out with SAP OCI too."""
     settings = cxml_settings(customer)
+    form_posts = [
+        ("BrowserFormPost URL", form_post, "cxml.browser_form_posts")
+        for form_post in settings.browser_form_posts
+    ]
     return [
+        *local_testing_warning([*form_posts, *frame_origin_entries(customer)]),
         *_address(url, "PunchOutSetupRequest, OrderRequest, ProfileRequest"),
         "",
         *_credentials(settings),
@@ -134,7 +142,6 @@ def _credentials(settings: CxmlSettings) -> list[str]:
 
 
 def _setup(customer: Customer, settings: CxmlSettings, start_page_minutes: int) -> list[str]:
-    urls = "\n".join(f"- {url}" for url in settings.browser_form_posts)
     rows = [
         [
             "operation",
@@ -144,12 +151,14 @@ def _setup(customer: Customer, settings: CxmlSettings, start_page_minutes: int) 
         ["BuyerCookie", "required; sent back in the cart unchanged"],
         [
             "BrowserFormPost",
-            "required; where the cart goes back; its URL must start with one of:\n" + urls,
+            "required; where the cart goes back; its URL must start with one listed below",
         ],
     ]
     lines = [
         "PunchOutSetupRequest",
         *table(["element", "value"], rows, [15]),
+        *paragraph("The BrowserFormPost URL must start with one of:"),
+        *url_list(settings.browser_form_posts),
         *paragraph(
             f"The answer's StartPage URL is opened by the employee's browser within "
             f"{start_page_minutes} minutes (a new window, a popup or an iframe; no cookies "

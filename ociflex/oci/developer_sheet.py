@@ -1,6 +1,7 @@
 """OCI's part of what the buyer's administrator needs (``flask ociflex customers show``): the
-call-up's URL and parameters, and the basket that comes back, from an example basket built by
-the same code as a real one."""
+call-up's URL and parameters, the FUNCTION calls, and the basket that comes back, from an
+example basket built by the same code as a real one. A NEW_ITEM field agreed wider than SAP's
+default is marked, as the buyer's SAP has to take that length too."""
 
 from collections.abc import Callable
 from datetime import date
@@ -15,15 +16,39 @@ from ociflex.developer_sheet import (
     example_booking,
     example_sentence,
     field_text,
+    frame_origin_entries,
     framing,
+    local_testing_warning,
     paragraph,
     table,
+    url_list,
 )
 from ociflex.oci.basket import build_basket
 from ociflex.oci.basket_rules import ECHOED_PARAMETERS, LINE_BREAK, LONGTEXT_NAME
 from ociflex.oci.callup import KEYWORD_TARGETS
-from ociflex.oci.config import oci_settings
+from ociflex.oci.config import OciSettings, oci_settings
+from ociflex.oci.functions import Function
 from ociflex.oci.hook_url import SAPEVENT
+from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
+
+#: Marks a NEW_ITEM field that this customer agreed wider than SAP's default.
+WIDER = "*"
+
+#: What each FUNCTION call sends and gets (see :mod:`ociflex.oci.functions`).
+FUNCTION_CALLS = {
+    Function.DETAIL: ("PRODUCTID", "the vehicle's page"),
+    Function.DETAILADD: ("PRODUCTID", "the vehicle's page, with a form that adds it to the basket"),
+    Function.VALIDATE: (
+        "PRODUCTID and QUANTITY, or PRODUCTID[n] and QUANTITY[n]",
+        "the vehicles' current basket lines, posted to the HOOK_URL at once; no form at all "
+        "when none is offered any more",
+    ),
+    Function.BACKGROUND_SEARCH: (
+        "SEARCHSTRING",
+        "every vehicle found, as basket lines in a form that is not submitted",
+    ),
+    Function.SOURCING: ("SEARCHSTRING", "the vehicles found, each with a form that adds it"),
+}
 
 
 def example_basket(
@@ -48,10 +73,15 @@ def example_basket(
 def oci_sheet(customer: Customer, url: str, basket: Cart, booking: Booking) -> list[str]:
     """The whole OCI part: ``url`` is the call-up's address (:func:`example_basket` gives the
     basket and its booking)."""
+    settings = oci_settings(customer)
+    hook_urls = [("HOOK_URL", hook_url, "hook_urls") for hook_url in settings.hook_urls]
     return [
+        *local_testing_warning([*hook_urls, *frame_origin_entries(customer)]),
         *_address(customer, url),
         "",
         *_parameters(customer),
+        "",
+        *_functions(),
         "",
         *_return(customer),
         "",
@@ -74,15 +104,10 @@ def _address(customer: Customer, url: str) -> list[str]:
 def _parameters(customer: Customer) -> list[str]:
     settings = oci_settings(customer)
     login = settings.login
-    hook_urls = "\n".join(f"- {url}" for url in settings.hook_urls)
     rows = [
         [login.username_param, "yes", f"{login.username} (the company's user name)"],
         [login.password_param, "yes", "the password agreed with Euromobil"],
-        [
-            "HOOK_URL",
-            "yes",
-            "where the basket goes back; it must start with one of:\n" + hook_urls,
-        ],
+        ["HOOK_URL", "yes", "where the basket goes back; it must start with one listed below"],
         ["~OkCode", "no", "ADDI; sent back with the basket"],
         [
             "~TARGET",
@@ -107,6 +132,21 @@ def _parameters(customer: Customer) -> list[str]:
     return [
         "Parameters of the call-up (names are matched ignoring case)",
         *table(["parameter", "required", "value"], rows, [width, 8]),
+        *paragraph("HOOK_URL must start with one of:"),
+        *url_list(settings.hook_urls),
+    ]
+
+
+def _functions() -> list[str]:
+    """The FUNCTION calls ociflex answers: the ERP asks about vehicles, without a session."""
+    rows = [[function.value, *FUNCTION_CALLS[function]] for function in Function]
+    return [
+        "FUNCTION calls (the same URL, login and HOOK_URL as the call-up; no user fields needed)",
+        *table(["FUNCTION", "parameters", "answer"], rows, [17, 30]),
+        *paragraph(
+            "The product id is the vehicle's code, as the basket sends it in EXT_PRODUCT_ID. Any "
+            "other FUNCTION is refused."
+        ),
     ]
 
 
@@ -131,31 +171,66 @@ def _return(customer: Customer) -> list[str]:
 
 
 def _basket_fields(customer: Customer, basket: Cart, booking: Booking) -> list[str]:
+    settings = oci_settings(customer)
     sent = dict(basket.fields)
     rows = []
     for name in _field_order(customer, basket):
         new_item = _new_item_of(name)
-        limit = oci_settings(customer).limit(new_item) if new_item else None
         if name == LONGTEXT_NAME:
             example = "(below)"
         elif name in sent:
             example = sent[name]
         else:
             example = "(no example in the file)"
-        rows.append([name, "" if limit is None else str(limit), _source(customer, name), example])
+        rows.append([name, _width(settings, new_item), _source(customer, name), example])
     lines = [
         "Basket fields (one line per request)",
         *paragraph(example_sentence(booking)),
         *table(
             ["field", "max", "value comes from", "example"],
             rows,
-            [max(len(row[0]) for row in rows), 3, 32],
+            [max(len(row[0]) for row in rows), 4, 32],
         ),
+        *_wider(settings),
     ]
     if LONGTEXT_NAME in sent:
         lines += ["", f"Example {LONGTEXT_NAME} (lines separated by CR LF):"]
         lines += [f"  {line}" for line in sent[LONGTEXT_NAME].split(LINE_BREAK)]
     return lines
+
+
+def _width(settings: OciSettings, new_item: str | None) -> str:
+    """The ``max`` column: the field's length for this customer, marked when agreed wider."""
+    limit = settings.limit(new_item) if new_item else None
+    if limit is None:
+        return ""
+    return f"{limit}{WIDER}" if new_item in _agreed_wider(settings) else str(limit)
+
+
+def _agreed_wider(settings: OciSettings) -> dict[str, int]:
+    """NEW_ITEM field -> the length this customer agreed, where it exceeds SAP's default."""
+    return {
+        new_item: length
+        for new_item, length in settings.max_lengths.items()
+        if length > (NEW_ITEM_MAX_LENGTHS[new_item] or 0)
+    }
+
+
+def _wider(settings: OciSettings) -> list[str]:
+    """The note on the marked lengths: the buyer's SAP must take them, or lines are lost."""
+    wider = _agreed_wider(settings)
+    if not wider:
+        return []
+    return [
+        *paragraph(
+            f"{WIDER} Agreed wider than SAP's default: your system must take these lengths, or "
+            "SAP drops the line:"
+        ),
+        *(
+            f"  - {new_item}: {length} (SAP's default {NEW_ITEM_MAX_LENGTHS[new_item]})"
+            for new_item, length in wider.items()
+        ),
+    ]
 
 
 def _field_order(customer: Customer, basket: Cart) -> list[str]:
