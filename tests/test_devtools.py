@@ -3,6 +3,8 @@
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import ANY
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -12,10 +14,11 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ociflex import create_app
+from ociflex.customers.registry import customers_of
 from ociflex.db import session_for
 from ociflex.models import PurchaseOrder, RentalRequest
 from tests.conftest import DEMO_PASSWORD
-from tests.support.html import Form, Html
+from tests.support.html import Form, Html, has_class
 from tests.support.html import text_of as element_text
 from tests.support.journeys import as_a_browser_posts
 from tests.support.punchout import days_from_today
@@ -83,18 +86,24 @@ BOOKING = {
 }
 
 
-def booked_basket(client: FlaskClient) -> tuple[dict[str, str], Form]:
-    """Launch the demo customer's call-up from the simulator and book :data:`BOOKING`: the
-    call-up's parameters, and the basket form that goes back to the HOOK_URL."""
-    simulator = client.get("/dev/erp?customer=demo", base_url=DEV_SERVER)
+def booked_basket(
+    client: FlaskClient,
+    customer_id: str = "demo",
+    remarks: str = "",
+    added: tuple[tuple[str, str], ...] = (),
+) -> tuple[dict[str, str], Form]:
+    """Launch the call-up of ``customer_id`` (the demo customer or a copy) from the simulator,
+    with the parameters ``added``, and book :data:`BOOKING`: the call-up's parameters, and the
+    basket form that goes back to the HOOK_URL."""
+    simulator = client.get(f"/dev/erp?customer={customer_id}", base_url=DEV_SERVER)
     assert simulator.status_code == 200
     callup = form_of(simulator.get_data(as_text=True), "callup")
-    params = {**dict(callup.inputs), "KOSTENPLAATS": "4100"}
+    params = {**dict(callup.inputs), "KOSTENPLAATS": "4100", **dict(added)}
     form_page = client.post(callup.action, data=params, base_url=DEV_SERVER)
     assert form_page.status_code == 200
     token = dict(form_of(form_page.get_data(as_text=True), "booking").inputs)["punchout"]
-    data = {"punchout": token, **BOOKING}
-    basket_page = client.post("/oci/demo/book", data=data, base_url=DEV_SERVER)
+    data = {"punchout": token, **BOOKING, "remarks": remarks}
+    basket_page = client.post(f"/oci/{customer_id}/book", data=data, base_url=DEV_SERVER)
     return params, form_of(basket_page.get_data(as_text=True), "oci-basket")
 
 
@@ -135,6 +144,187 @@ def test_hook_page_reads_a_latin_1_basket(dev_client: FlaskClient) -> None:
     page = response.get_data(as_text=True)
     assert "<pre>Café</pre>" in page
     assert "windows-1252" in page
+
+
+# --- The charset: what the ERP sends, what arrives ----------------------------------------------
+
+#: The demo customer as Euromobil's SAP SRM: ISO-8859-1, and no HTTP_CONTENT_CHARSET.
+LATIN_1_CUSTOMER = "latin"
+
+
+@pytest.fixture
+def latin_1_customer(dev_app: Flask, customers_dir: Path) -> str:
+    """A copy of the demo customer whose file says ``charset: iso-8859-1``, served."""
+    demo = (customers_dir / "demo.yaml").read_text(encoding="utf-8")
+    path = customers_dir / f"{LATIN_1_CUSTOMER}.yaml"
+    path.write_text(f"{demo}\ncharset: iso-8859-1\n", encoding="utf-8")
+    customers_of(dev_app).load()
+    return LATIN_1_CUSTOMER
+
+
+def as_a_browser_posts_in(charset: str, pairs: list[tuple[str, str]]) -> bytes:
+    """The form data a browser posts for a form with ``accept-charset=charset``."""
+    return urlencode(pairs, encoding=charset).encode("ascii")
+
+
+def test_the_callup_names_no_charset_and_says_what_ociflex_falls_back_to(
+    dev_client: FlaskClient, latin_1_customer: str
+) -> None:
+    page = dev_client.get(f"/dev/erp?customer={latin_1_customer}").get_data(as_text=True)
+
+    assert "HTTP_CONTENT_CHARSET" not in callup_of(page)
+    assert "iso-8859-1" in text_of(page, "charset")
+
+
+def with_charset_named(client: FlaskClient, customer_id: str, charset: str) -> str:
+    """The simulator's page for ``customer_id`` once an empty row names ``charset`` in
+    HTTP_CONTENT_CHARSET (in lower case, as some ERPs write it)."""
+    page = client.get(f"/dev/erp?customer={customer_id}").get_data(as_text=True)
+    form = MultiDict(form_of(page, "edit").inputs)
+    names, values = form.getlist("name"), form.getlist("value")
+    names[-1], values[-1] = "http_content_charset", charset
+    form.setlist("name", names)
+    form.setlist("value", values)
+    return client.post("/dev/erp", data=form).get_data(as_text=True)
+
+
+def test_a_charset_added_to_the_callup_is_sent_and_named_on_the_page(
+    dev_client: FlaskClient, latin_1_customer: str
+) -> None:
+    page = with_charset_named(dev_client, latin_1_customer, "utf-8")
+
+    assert callup_of(page)["http_content_charset"] == "utf-8"
+    said = Html(page).root.get_element_by_id("charset")
+    assert "utf-8" in element_text(said)
+    assert "iso-8859-1" in element_text(said), "and the file's charset that it replaces"
+    assert not has_class(said, "problem")
+
+
+def test_a_charset_no_browser_posts_in_is_marked_before_the_launch(
+    dev_client: FlaskClient, latin_1_customer: str
+) -> None:
+    page = with_charset_named(dev_client, latin_1_customer, "utf-16")
+
+    said = Html(page).root.get_element_by_id("charset")
+    assert "utf-16" in element_text(said)
+    assert has_class(said, "problem")
+
+
+def test_hook_page_says_where_a_latin_1_basket_replaced_characters(
+    dev_client: FlaskClient, latin_1_customer: str
+) -> None:
+    remarks = "Zoë's budget: € 200"
+    _params, basket = booked_basket(dev_client, latin_1_customer, remarks=remarks)
+    assert basket.attrs["accept-charset"] == "iso-8859-1"
+
+    hook = dev_client.post(
+        basket.action,
+        data=as_a_browser_posts_in("windows-1252", basket.inputs),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    page = hook.get_data(as_text=True)
+    assert hook.status_code == 200
+    replaced = {
+        row.get("data-name"): [
+            (span.get("data-character"), span.get("data-stand-in"), element_text(span))
+            for span in row.iter("span")
+            if has_class(span, "replacement")
+        ]
+        for row in Html(page).root.iter("tr")
+    }
+    # The dash of the period, and the employee's euro sign in the long text's remarks: each
+    # named with its code point (an en dash looks like the hyphen that replaced it).
+    assert {name: found for name, found in replaced.items() if found} == {
+        "NEW_ITEM-DESCRIPTION[1]": [("–", "-", ANY)],
+        "NEW_ITEM-LONGTEXT_1:132[]": [("–", "-", ANY), ("€", "EUR", ANY)],
+    }
+    assert "U+20AC" in replaced["NEW_ITEM-LONGTEXT_1:132[]"][1][2]
+    assert "Zoë's budget: EUR 200" in rows_of(page)["NEW_ITEM-LONGTEXT_1:132[]"][1]
+    # Arrived as windows-1252, which is how a browser posts iso-8859-1: what the file expects.
+    assert "windows-1252" in text_of(page, "arrived")
+    label = text_of(page, "browser-label")
+    assert "iso-8859-1" in label
+    assert "windows-1252" in label
+    assert 'class="problem' not in page
+
+
+def test_a_basket_in_the_charset_its_callup_named_is_what_the_erp_expects(
+    dev_client: FlaskClient, latin_1_customer: str
+) -> None:
+    named = (("HTTP_CONTENT_CHARSET", "utf-8"),)
+    _params, basket = booked_basket(dev_client, latin_1_customer, "Zoë: € 200", named)
+    assert basket.attrs["accept-charset"] == "utf-8"
+
+    hook = dev_client.post(basket.action, data=MultiDict(basket.inputs))
+
+    page = hook.get_data(as_text=True)
+    assert "Zoë: € 200" in rows_of(page)["NEW_ITEM-LONGTEXT_1:132[]"][1]
+    assert 'class="muted replaced"' not in page
+    assert 'class="problem' not in page
+    # The page names both: the file's charset, and the one the call-up named instead.
+    said = text_of(page, "charset")
+    assert "iso-8859-1" in said
+    assert "utf-8" in said.replace(text_of(page, "arrived"), "")
+
+
+def test_hook_page_flags_a_basket_in_another_charset_than_the_erp_expects(
+    dev_client: FlaskClient, latin_1_customer: str
+) -> None:
+    pairs = with_changes({"NEW_ITEM-DESCRIPTION[1]": "Zoë's VW Polo"})
+
+    hook = dev_client.post(
+        f"/dev/erp/hook?session=1&customer={latin_1_customer}",
+        data=as_a_browser_posts_in("utf-8", pairs),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    verdict = Html(hook.get_data(as_text=True)).root.get_element_by_id("verdict")
+    assert has_class(verdict, "problem")
+    [message] = [element_text(item) for item in verdict.iter("li")]
+    assert "utf-8" in message
+    assert "iso-8859-1" in message
+
+
+def test_hook_page_takes_plain_ascii_for_any_charset(
+    dev_app: Flask, dev_client: FlaskClient, latin_1_customer: str
+) -> None:
+    hook = dev_client.post(
+        f"/dev/erp/hook?session=1&customer={latin_1_customer}",
+        data=as_a_browser_posts_in("utf-8", VALID_LINE),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    page = hook.get_data(as_text=True)
+    assert text_of(page, "verdict") == accepted(dev_app)
+    assert "utf-8" not in text_of(page, "arrived"), "ASCII says nothing about the charset"
+
+
+# --- What a change needs -------------------------------------------------------------------------
+
+
+def test_a_customer_whose_password_variable_is_not_set_is_listed_with_the_restart_it_needs(
+    dev_app: Flask, dev_client: FlaskClient, customers_dir: Path
+) -> None:
+    demo = (customers_dir / "demo.yaml").read_text(encoding="utf-8")
+    unset = demo.replace("password_env: OCIFLEX_DEMO_PASSWORD", "password_env: OCIFLEX_NEW_SECRET")
+    (customers_dir / "new.yaml").write_text(unset, encoding="utf-8")
+    (customers_dir / "broken.yaml").write_text("name: Broken\n", encoding="utf-8")
+    customers_of(dev_app).load()
+
+    page = dev_client.get("/dev/erp").get_data(as_text=True)
+
+    listed = list(Html(page).root.iter("li"))
+    restarts = [
+        (element_text(item).split(":")[0], span.get("data-variable"), element_text(span))
+        for item in listed
+        for span in item.iter("span")
+        if has_class(span, "restart")
+    ]
+    assert restarts == [(str(customers_dir / "new.yaml"), "OCIFLEX_NEW_SECRET", ANY)]
+    assert "OCIFLEX_NEW_SECRET" in restarts[0][2]
+    # A file with other mistakes is listed without it.
+    assert any(element_text(item).startswith(str(customers_dir / "broken.yaml")) for item in listed)
 
 
 def test_simulator_is_not_served_in_production(environ: dict[str, str]) -> None:

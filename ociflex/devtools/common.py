@@ -1,12 +1,15 @@
 """What both simulators share (:mod:`ociflex.devtools.oci_erp`, :mod:`ociflex.devtools.cxml_buyer`):
-the blueprint with its guard, the customer chooser, and the other loopback origin."""
+the blueprint with its guard, the customer chooser with the files not served, and the other
+loopback origin."""
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from ociflex.customers.model import Customer
+from ociflex.customers.problems import Problem
 from ociflex.customers.registry import customers
 from ociflex.ops.auth import login_required
 
@@ -18,6 +21,9 @@ EXTRA_ROWS = 3
 MASKED = "********"
 #: The two names of this machine's loopback address: the same service, two sites.
 LOOPBACK_NAMES = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
+#: How the customer loader says that a secret's variable is missing
+#: (:mod:`ociflex.customers.sections.secrets`).
+_UNSET_VARIABLE = re.compile(r"environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set")
 
 
 def _logged_in() -> None:
@@ -53,3 +59,12 @@ def choose_customer(protocol: str) -> tuple[dict[str, Customer], Customer | None
     }
     source = request.form if request.method == "POST" else request.args
     return served, served.get(source.get("customer", "")) or next(iter(served.values()), None)
+
+
+@bp.app_template_global()
+def unset_variable(problem: Problem) -> str | None:
+    """The environment variable that ``problem`` says is not set, if it says so: ociflex reads
+    the variables once, when it starts, so an ``export`` after that needs a restart (the chooser
+    says so under the problem)."""
+    match = _UNSET_VARIABLE.search(problem.message)
+    return match[1] if match else None

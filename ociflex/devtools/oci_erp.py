@@ -10,10 +10,15 @@ from urllib.parse import quote_plus, urlencode
 
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, gettext
 from werkzeug.datastructures import MultiDict
 
+from ociflex.booking.cart import Cart
+from ociflex.booking.edit import booking_of
+from ociflex.booking.session import CartReturn
 from ociflex.customers.model import Customer
 from ociflex.customers.registry import customers
+from ociflex.db import get_session
 from ociflex.devtools.common import EXTRA_ROWS, MASKED, bp, choose_customer, other_loopback_origin
 from ociflex.devtools.cxml_orders import (
     basket_lines,
@@ -21,8 +26,13 @@ from ociflex.devtools.cxml_orders import (
     order_customer,
     order_form_values,
 )
-from ociflex.devtools.verdicts import check_basket_post
+from ociflex.devtools.verdicts import check_basket_post, mark_replacements
+from ociflex.models import RentalRequest
+from ociflex.models.requests import parse_reference
+from ociflex.oci.basket import BasketError, build_basket
+from ociflex.oci.callup import Params
 from ociflex.oci.config import OCI, oci_settings
+from ociflex.oci.encodings import form_codec
 from ociflex.oci.form_encoding import FormEncodingError, decode_form
 
 #: Parameters that the FUNCTION presets set (and remove again), upper-case.
@@ -38,7 +48,9 @@ WINDOWS = {"frame": "catalogue", "new": "_blank", "top": "_top"}
 
 
 def callup_parameters(customer: Customer, hook_url: str) -> list[tuple[str, str]]:
-    """A complete call-up for ``customer`` as its ERP would send it."""
+    """A complete call-up for ``customer`` as its ERP would send it. It names no
+    HTTP_CONTENT_CHARSET: the file's ``charset`` is what ociflex falls back to for an ERP that
+    names none, and this is the call-up that tests it (the page says so)."""
     settings = oci_settings(customer)
     login = settings.login
     params = [
@@ -49,7 +61,6 @@ def callup_parameters(customer: Customer, hook_url: str) -> list[tuple[str, str]
         ("~TARGET", "_top"),
         ("~CALLER", "CTLG"),
         ("OCI_VERSION", "4.0"),
-        ("HTTP_CONTENT_CHARSET", settings.default_charset),
     ]
     for field in customer.fields.values():
         params.append((settings.param(field), customer.example_of(field)))
@@ -116,6 +127,22 @@ class Launch:
         if origin is None:
             return url_for("oci.callup", customer_id=self.customer.id, _external=True)
         return origin + url_for("oci.callup", customer_id=self.customer.id)
+
+    @property
+    def fallback_charset(self) -> str:
+        """The basket's charset when the call-up names none: the file's ``charset``."""
+        return oci_settings(self.customer).default_charset
+
+    @property
+    def named_charset(self) -> str | None:
+        """The charset the call-up names in HTTP_CONTENT_CHARSET, read as ociflex reads it;
+        None when it names none (left out or empty)."""
+        return Params(tuple(self.params)).get("HTTP_CONTENT_CHARSET") or None
+
+    @property
+    def refused_charset(self) -> bool:
+        """The call-up names a charset that no browser form is posted in: ociflex refuses it."""
+        return self.named_charset is not None and form_codec(self.named_charset) is None
 
     def is_password(self, name: str) -> bool:
         return name.lower() == oci_settings(self.customer).login.password_param.lower()
@@ -195,9 +222,9 @@ def erp() -> ResponseReturnValue:
 
 @bp.route("/erp/hook", methods=["GET", "POST"])
 def hook() -> str:
-    """The ERP's HOOK_URL: the basket the browser posts back, checked line by line, and the
-    form of the order for its bookings when the customer (``customer`` in the query string)
-    sends its orders by cXML."""
+    """The ERP's HOOK_URL: the basket the browser posts back, checked line by line against
+    what the customer's ERP expects (``customer`` in the query string), and the form of the
+    order for its bookings when the customer sends its orders by cXML."""
     query = urlencode(list(request.args.items(multi=True)))
     if request.method == "GET":
         return render_template("devtools/hook.html", report=None, charset=None, query=query)
@@ -205,10 +232,62 @@ def hook() -> str:
         pairs, charset = decode_form(request.get_data())
     except FormEncodingError:
         abort(400)
-    report = check_basket_post(pairs, charset)
-    page = {"report": report, "charset": charset, "query": query, "order": None}
-    customer = order_customer(request.args.get("customer", ""))
-    if customer is not None and report.lines:
-        order = first_order(customer, basket_lines(report.lines, customer))
-        page |= order_form_values(customer, order, False)
+    customer = _oci_customer(request.args.get("customer", ""))
+    file_charset = oci_settings(customer).default_charset if customer else None
+    sent = _sent_basket(customer, pairs) if customer else None
+    asked = sent.charset if sent else None
+    report = check_basket_post(pairs, charset, asked or file_charset)
+    if sent is not None:
+        mark_replacements(report, dict(sent.fields), sent.charset)
+    page = {
+        "report": report,
+        "charset": charset,
+        "file_charset": file_charset,
+        "asked": asked,
+        "query": query,
+        "order": None,
+    }
+    order_to = order_customer(request.args.get("customer", ""))
+    if order_to is not None and report.lines:
+        order = first_order(order_to, basket_lines(report.lines, order_to))
+        page |= order_form_values(order_to, order, False)
     return render_template("devtools/hook.html", **page)
+
+
+def _oci_customer(customer_id: str) -> Customer | None:
+    """The served customer ``customer_id`` when it punches out with OCI."""
+    customer = customers().get(customer_id)
+    return customer if customer is not None and customer.speaks(OCI) else None
+
+
+@dataclass(frozen=True)
+class SentBasket:
+    """The basket ociflex sent for the request a post names, before it fitted the values to
+    the charset, and the charset it posted it in (the basket form's accept-charset)."""
+
+    fields: tuple[tuple[str, str], ...]
+    charset: str
+
+
+def _sent_basket(customer: Customer, pairs: list[tuple[str, str]]) -> SentBasket | None:
+    """What ociflex sent for the request in the post's ``NEW_ITEM-EXT_QUOTE_ID[1]``: built again
+    from the stored request in UTF-8, so that nothing is replaced. None when the post names no
+    request of ``customer``, or the basket can no longer be built (the file changed since)."""
+    reference = dict(pairs).get("NEW_ITEM-EXT_QUOTE_ID[1]", "")
+    request_id = parse_reference(reference)
+    stored = get_session().get(RentalRequest, request_id) if request_id is not None else None
+    if stored is None or stored.customer_id != customer.id or stored.protocol != OCI:
+        return None
+    unchanged = CartReturn(url="", target="", charset="utf-8")
+    try:
+        with force_locale(customer.language):
+            basket = build_basket(
+                customer,
+                booking_of(stored, customer),
+                reference=stored.reference,
+                cart_return=unchanged,
+                gettext=gettext,
+            )
+    except BasketError:
+        return None
+    return SentBasket(fields=basket.fields, charset=Cart.from_json(stored.cart).charset)
