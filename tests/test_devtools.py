@@ -7,6 +7,7 @@ from unittest.mock import ANY
 from urllib.parse import urlencode
 
 import pytest
+from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import gettext
@@ -16,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from ociflex import create_app
 from ociflex.customers.registry import customers_of
 from ociflex.db import session_for
+from ociflex.i18n import TRANSLATIONS
 from ociflex.models import PurchaseOrder, RentalRequest
 from tests.conftest import DEMO_PASSWORD
 from tests.support.html import Form, Html, has_class
@@ -389,6 +391,22 @@ def test_hook_page_accepts_long_text_lines_as_every_browser_posts_them(
     assert text_of(page, "verdict") == accepted(dev_app)
 
 
+#: The control character found in a value, as :func:`verdict` shows it.
+CONTROL_CHARACTER = "%(name)s contains the control character %(code_point)s"
+#: The same in long text, where CR LF is a line break.
+LONGTEXT_CONTROL_CHARACTER = (
+    "%(name)s contains the control character %(code_point)s; a line break in long text is CR "
+    "LF, as a browser posts it"
+)
+
+
+def verdict(app: Flask, text: str, **params: object) -> str:
+    """The hook page's verdict ``text`` (the English msgid) with ``params``, in the page's
+    language."""
+    with app.test_request_context():
+        return gettext(text, **params)
+
+
 @pytest.mark.parametrize(
     ("pairs", "name", "line", "expected"),
     [
@@ -396,101 +414,130 @@ def test_hook_page_accepts_long_text_lines_as_every_browser_posts_them(
             with_changes({"NEW_ITEM-DESCRIPTION[1]": "D" * 41}),
             "NEW_ITEM-DESCRIPTION[1]",
             1,
-            "NEW_ITEM-DESCRIPTION[1] is 41 characters long; the limit is 40",
+            (
+                "%(name)s is %(length)s characters long; the limit is %(maximum)s",
+                {"length": 41, "maximum": 40},
+            ),
             id="description-41-characters",
         ),
         pytest.param(
             with_changes({"NEW_ITEM-PRICE[1]": "39,50"}),
             "NEW_ITEM-PRICE[1]",
             1,
-            "NEW_ITEM-PRICE[1] is '39,50'; it must be a number with a decimal point",
+            (
+                "%(name)s is %(value)s; it must be a number with a decimal point, no thousands "
+                "separator and at most 11 + 4 digits",
+                {"value": "'39,50'"},
+            ),
             id="price-with-a-comma",
         ),
         pytest.param(
             with_changes({"NEW_ITEM-LONGTEXT_1:132[]": None}, (("NEW_ITEM-LONGTEXT[1]", "x"),)),
             "NEW_ITEM-LONGTEXT[1]",
             1,
-            "long text is posted as NEW_ITEM-LONGTEXT_1:132[]",
+            (
+                "%(name)s is not an OCI basket field name; long text is posted as "
+                "NEW_ITEM-LONGTEXT_%(index)s:132[] (the line index in the name, empty brackets)",
+                {"index": 1},
+            ),
             id="longtext-with-the-index-in-brackets",
         ),
         pytest.param(
             with_changes({"NEW_ITEM-LONGTEXT_1:132[]": "Requester: Jan Jansen\rFF-000001"}),
             "NEW_ITEM-LONGTEXT_1:132[]",
             1,
-            "NEW_ITEM-LONGTEXT_1:132[] contains the control character U+000D; a line break in "
-            "long text is CR LF",
+            (LONGTEXT_CONTROL_CHARACTER, {"code_point": "U+000D"}),
             id="longtext-with-a-lone-cr",
         ),
         pytest.param(
             with_changes({"NEW_ITEM-LONGTEXT_1:132[]": "Requester: Jan Jansen\nFF-000001"}),
             "NEW_ITEM-LONGTEXT_1:132[]",
             1,
-            "NEW_ITEM-LONGTEXT_1:132[] contains the control character U+000A; a line break in "
-            "long text is CR LF",
+            (LONGTEXT_CONTROL_CHARACTER, {"code_point": "U+000A"}),
             id="longtext-with-a-lone-lf",
         ),
         pytest.param(
             with_changes({"NEW_ITEM-LONGTEXT_1:132[]": "Requester: Jan Jansen\r\n\x0bFF-000001"}),
             "NEW_ITEM-LONGTEXT_1:132[]",
             1,
-            "NEW_ITEM-LONGTEXT_1:132[] contains the control character U+000B",
+            (CONTROL_CHARACTER, {"code_point": "U+000B"}),
             id="longtext-with-a-vertical-tab",
         ),
         pytest.param(
             with_changes({"NEW_ITEM-DESCRIPTION[1]": "VW Polo\r\n03-03-2099"}),
             "NEW_ITEM-DESCRIPTION[1]",
             1,
-            "NEW_ITEM-DESCRIPTION[1] contains the control character U+000D",
+            (CONTROL_CHARACTER, {"code_point": "U+000D"}),
             id="description-with-a-line-break",
         ),
         pytest.param(
             with_changes({}, (("NEW_ITEM-DESCRIPTION[0]", "Line zero"),)),
             "NEW_ITEM-DESCRIPTION[0]",
             0,
-            "NEW_ITEM-DESCRIPTION[0]: OCI numbers lines from 1",
+            ("%(name)s: OCI numbers lines from 1, without leading zeros", {}),
             id="index-0",
         ),
         pytest.param(
             with_changes({"NEW_ITEM-UNIT[1]": "XYZ"}),
             "NEW_ITEM-UNIT[1]",
             1,
-            "NEW_ITEM-UNIT[1] is 'XYZ', not an ISO unit code",
+            (
+                "%(name)s is %(value)s, not an ISO unit code (UN/ECE Recommendation 20) that "
+                "SAP can map",
+                {"value": "'XYZ'"},
+            ),
             id="unknown-unit",
         ),
         pytest.param(
             with_changes({"NEW_ITEM-CURRENCY[1]": None}),
             "NEW_ITEM-CURRENCY[1]",
             1,
-            "NEW_ITEM-CURRENCY[1] is missing; OCI requires it with PRICE",
+            ("%(name)s is missing; OCI requires it with %(field)s", {"field": "PRICE"}),
             id="price-without-currency",
         ),
     ],
 )
 def test_hook_page_shows_each_problem_next_to_its_field(
+    dev_app: Flask,
     dev_client: FlaskClient,
     pairs: list[tuple[str, str]],
     name: str,
     line: int,
-    expected: str,
+    expected: tuple[str, dict[str, object]],
 ) -> None:
+    text, params = expected
+
     page = post_basket(dev_client, pairs)
 
     rows = rows_of(page)
-    row_line, value, verdict = rows[name]
+    row_line, value, said = rows[name]
     assert row_line == line
-    assert expected in verdict
+    assert said == verdict(dev_app, text, name=name, **params)
     assert value == dict(pairs).get(name)  # None: shown as not posted
     # The other fields of the line keep their OK, and the page says a problem was found.
     assert rows["NEW_ITEM-QUANTITY[1]"] == (1, "3", "OK")
-    assert [n for n, (_l, _v, verdict) in rows.items() if verdict != "OK"] == [name]
+    assert [n for n, (_l, _v, said) in rows.items() if said != "OK"] == [name]
     assert 'class="problem" role="alert" id="verdict"' in page
 
 
-def test_hook_page_lists_basket_wide_problems(dev_client: FlaskClient) -> None:
+def test_hook_page_gives_each_verdict_in_the_pages_language(dev_client: FlaskClient) -> None:
+    dutch = Translations.load(str(TRANSLATIONS), ["nl"])
+    english = "%(name)s is %(length)s characters long; the limit is %(maximum)s"
+    translated = dutch.gettext(english)
+    assert translated != english, "the Dutch catalogue translates the basket's verdicts"
+
+    page = post_basket(dev_client, with_changes({"NEW_ITEM-DESCRIPTION[1]": "D" * 41}))
+
+    verdict = rows_of(page)["NEW_ITEM-DESCRIPTION[1]"][2]
+    assert verdict == translated % {"name": "NEW_ITEM-DESCRIPTION[1]", "length": 41, "maximum": 40}
+
+
+def test_hook_page_lists_basket_wide_problems(dev_app: Flask, dev_client: FlaskClient) -> None:
     second = [("NEW_ITEM-DESCRIPTION[3]", "x"), ("NEW_ITEM-QUANTITY[3]", "1")]
     page = post_basket(dev_client, [*VALID_LINE, *second, ("NEW_ITEM-UNIT[3]", "DAY")])
 
-    assert "Line indexes must run from 1 without gaps; found 1, 3" in text_of(page, "verdict")
+    gap = "Line indexes must run from 1 without gaps; found %(found)s"
+    assert verdict(dev_app, gap, found="1, 3") in text_of(page, "verdict")
 
 
 def test_hook_page_without_a_basket_says_nothing_was_received(dev_client: FlaskClient) -> None:

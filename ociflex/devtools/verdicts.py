@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from flask_babel import gettext
 
-from ociflex.oci.basket_rules import basket_problems, posted_line
+from ociflex.oci.basket_rules import Problem, basket_problems, posted_line
 from ociflex.oci.charset import codec_for, in_charset
 from ociflex.oci.encodings import form_codec
 from ociflex.oci.form_encoding import LEGACY_CHARSET
@@ -146,7 +146,7 @@ def check_basket_post(
     own_problems = len(general)
     for problem in problems:
         if problem.name is None:
-            general.append(problem.message)
+            general.append(_said(problem))
             continue
         if problem.name not in by_name:
             # A field the line lacks: shown where it belongs.
@@ -155,7 +155,7 @@ def check_basket_post(
             target = others if problem.line is None else lines.setdefault(problem.line, [])
             target.append(missing)
         for row in by_name[problem.name]:
-            row.add(problem.message)
+            row.add(_said(problem))
     return BasketReport(
         lines=dict(sorted(lines.items())),
         others=others,
@@ -164,6 +164,11 @@ def check_basket_post(
         problem_count=len(problems) + own_problems,
         charset=charset_check,
     )
+
+
+def _said(problem: Problem) -> str:
+    """``problem`` in the page's language."""
+    return gettext(problem.text, **problem.params)
 
 
 def _charset_problems(check: CharsetCheck, checked_charset: str) -> list[str]:

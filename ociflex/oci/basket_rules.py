@@ -9,12 +9,16 @@ post carries every line break of a value as CR LF, whatever the page held (LF, C
 HTML, "converting an entry list to a list of name-value pairs"). So CR LF is the line break
 that SAP gets from every catalogue, the one ociflex builds, and the only one the checks let
 through; a CR or LF on its own is flagged like any other control character.
+
+Each problem's text is an English msgid with its values apart (:class:`Problem`): the ERP
+simulator shows it in the page's language, the logs and errors in English.
 """
 
 import difflib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 from babel.numbers import list_currencies
@@ -22,6 +26,7 @@ from babel.numbers import list_currencies
 from ociflex.digits import plain_digits
 from ociflex.oci.charset import codec_for, first_unencodable
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
+from ociflex.text import N_
 from ociflex.units import UNIT_CODES, nearest_unit
 
 #: Long text carries its line index in the name and has empty brackets.
@@ -42,17 +47,26 @@ _LONGTEXT_LIKE_FIELD = re.compile(r"LONGTEXT(?:_([0-9]+))?(?::[0-9]*)?", re.IGNO
 _LINE_INDEX = re.compile(r"[1-9][0-9]*")
 _CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-#: NEW_ITEM field -> (format of a non-empty value, what the format is in words).
+#: NEW_ITEM field -> (format of a non-empty value, the problem of a value in another format).
 _NUMBER_FORMATS = {
     "QUANTITY": (
         re.compile(r"(?=.*[1-9])[0-9]{1,11}(?:\.[0-9]{1,3})?"),
-        "a positive number with a decimal point and at most 11 + 3 digits",
+        N_(
+            "%(name)s is %(value)s; it must be a positive number with a decimal point and at "
+            "most 11 + 3 digits"
+        ),
     ),
     "PRICE": (
         re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,4})?"),
-        "a number with a decimal point, no thousands separator and at most 11 + 4 digits",
+        N_(
+            "%(name)s is %(value)s; it must be a number with a decimal point, no thousands "
+            "separator and at most 11 + 4 digits"
+        ),
     ),
-    "PRICEUNIT": (re.compile(r"[1-9][0-9]*"), "a positive whole number"),
+    "PRICEUNIT": (
+        re.compile(r"[1-9][0-9]*"),
+        N_("%(name)s is %(value)s; it must be a positive whole number"),
+    ),
 }
 
 #: NEW_ITEM fields that OCI requires on every line, unless the line names the buyer's material
@@ -67,13 +81,22 @@ _REQUIRED_WITH = (("PRICE", "CURRENCY"), ("EXT_CATEGORY_ID", "EXT_SCHEMA_TYPE"))
 class Problem(NamedTuple):
     #: The NEW_ITEM field (or, outside the items, the posted name) at fault, if any.
     field: str | None
-    message: str
+    #: What is wrong: an English msgid (marked with N_) with ``%(name)s`` placeholders, to be
+    #: translated where it is shown and filled in with :attr:`params`.
+    text: str
     #: The posted name the problem concerns (``NEW_ITEM-PRICE[1]``), also when that name is
     #: missing from the post (``NEW_ITEM-CURRENCY[1]`` when PRICE came without it); ``None``
     #: for a problem of the whole basket, such as a gap in the line indexes.
     name: str | None = None
     #: The line index the problem concerns, as posted (``0`` for ``NEW_ITEM-UNIT[0]``), if any.
     line: int | None = None
+    #: The values of the placeholders in :attr:`text`.
+    params: Mapping[str, object] = MappingProxyType({})
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in English: for the logs and the errors of a basket ociflex builds."""
+        return self.text % self.params
 
 
 def posted_line(name: str) -> int | None:
@@ -101,7 +124,8 @@ def basket_problems(
     """
     problems = []
     if codec_for(charset) is None:
-        problems.append(Problem(None, f"The charset {charset!r} is unknown"))
+        text = N_("The charset %(charset)s is unknown")
+        problems.append(Problem(None, text, params={"charset": repr(charset)}))
     lines: defaultdict[int, dict[str, str]] = defaultdict(dict)
     for name, value in fields:
         if name in ECHOED_PARAMETERS:
@@ -113,7 +137,8 @@ def basket_problems(
             continue
         field, index = key
         if field in lines[index]:
-            problems.append(Problem(field, f"{name} is posted more than once", name, index))
+            text = N_("%(name)s is posted more than once")
+            problems.append(Problem(field, text, name, index, {"name": name}))
         lines[index][field] = value
         problems += _value_problems(name, field, value, charset)
         problems += _item_problems(name, field, value, limit)
@@ -132,30 +157,33 @@ def _parse_item_name(name: str) -> tuple[str, int] | Problem:
     elif (match := _ITEM_NAME.fullmatch(name)) and match[1] != "LONGTEXT":
         field, index = match[1], match[2]
     else:
-        return Problem(name, _name_problem(name, line), name, line)
+        return _name_problem(name, line)
     if field not in NEW_ITEM_MAX_LENGTHS:
-        message = f"{name}: {field} is not an OCI NEW_ITEM field"
+        params = {"name": name, "field": field}
         if close := difflib.get_close_matches(field, list(NEW_ITEM_MAX_LENGTHS), n=1):
-            message += f"; did you mean {close[0]}?"
-        return Problem(name, message, name, line)
+            text = N_("%(name)s: %(field)s is not an OCI NEW_ITEM field; did you mean %(close)s?")
+            return Problem(name, text, name, line, {**params, "close": close[0]})
+        text = N_("%(name)s: %(field)s is not an OCI NEW_ITEM field")
+        return Problem(name, text, name, line, params)
     if not _LINE_INDEX.fullmatch(index):
-        message = f"{name}: OCI numbers lines from 1, without leading zeros"
-        return Problem(field, message, name, line)
+        text = N_("%(name)s: OCI numbers lines from 1, without leading zeros")
+        return Problem(field, text, name, line, {"name": name})
     return field, int(index)
 
 
-def _name_problem(name: str, line: int | None) -> str:
-    message = f"{name} is not an OCI basket field name"
+def _name_problem(name: str, line: int | None) -> Problem:
     match = _ITEM_LIKE_NAME.fullmatch(name)
     if match and _LONGTEXT_LIKE_FIELD.fullmatch(match[1]):
-        index = line if line is not None else "n"
-        return (
-            f"{message}; long text is posted as NEW_ITEM-LONGTEXT_{index}:132[] (the line "
-            "index in the name, empty brackets)"
+        text = N_(
+            "%(name)s is not an OCI basket field name; long text is posted as "
+            "NEW_ITEM-LONGTEXT_%(index)s:132[] (the line index in the name, empty brackets)"
         )
+        index = line if line is not None else "n"
+        return Problem(name, text, name, line, {"name": name, "index": index})
     if match and name != name.upper() and not isinstance(_parse_item_name(name.upper()), Problem):
-        return f"{message}; names are case-sensitive: {name.upper()}"
-    return message
+        text = N_("%(name)s is not an OCI basket field name; names are case-sensitive: %(upper)s")
+        return Problem(name, text, name, line, {"name": name, "upper": name.upper()})
+    return Problem(name, N_("%(name)s is not an OCI basket field name"), name, line, {"name": name})
 
 
 def _value_problems(name: str, field: str, value: str, charset: str) -> list[Problem]:
@@ -163,13 +191,19 @@ def _value_problems(name: str, field: str, value: str, charset: str) -> list[Pro
     codec = codec_for(charset)
     line = posted_line(name)
     if match := _CONTROL_CHAR.search(_without_line_breaks(field, value)):
-        message = f"{name} contains the control character U+{ord(match[0]):04X}"
+        params = {"name": name, "code_point": f"U+{ord(match[0]):04X}"}
         if field == "LONGTEXT" and match[0] in LINE_BREAK:
-            message += "; a line break in long text is CR LF, as a browser posts it"
-        problems.append(Problem(field, message, name, line))
+            text = N_(
+                "%(name)s contains the control character %(code_point)s; a line break in long "
+                "text is CR LF, as a browser posts it"
+            )
+        else:
+            text = N_("%(name)s contains the control character %(code_point)s")
+        problems.append(Problem(field, text, name, line, params))
     if codec is not None and (char := first_unencodable(value, codec)) is not None:
-        message = f"{name} contains {char!r}, which {charset} cannot encode"
-        problems.append(Problem(field, message, name, line))
+        text = N_("%(name)s contains %(character)s, which %(charset)s cannot encode")
+        params = {"name": name, "character": repr(char), "charset": charset}
+        problems.append(Problem(field, text, name, line, params))
     return problems
 
 
@@ -185,13 +219,13 @@ def _item_problems(
     line = posted_line(name)
     maximum = limit(field)
     if maximum is not None and len(value) > maximum:
-        message = f"{name} is {len(value)} characters long; the limit is {maximum}"
-        problems.append(Problem(field, message, name, line))
+        text = N_("%(name)s is %(length)s characters long; the limit is %(maximum)s")
+        params = {"name": name, "length": len(value), "maximum": maximum}
+        problems.append(Problem(field, text, name, line, params))
     if field in _NUMBER_FORMATS and value:
-        pattern, description = _NUMBER_FORMATS[field]
+        pattern, text = _NUMBER_FORMATS[field]
         if not pattern.fullmatch(value):
-            message = f"{name} is {value!r}; it must be {description}"
-            problems.append(Problem(field, message, name, line))
+            problems.append(Problem(field, text, name, line, {"name": name, "value": repr(value)}))
     return problems
 
 
@@ -199,29 +233,42 @@ def _code_problems(name: str, field: str, value: str) -> list[Problem]:
     """UNIT, CURRENCY and SERVICE hold codes from a fixed list; SAP drops a line it cannot map."""
     if not value:
         return []
-    message = None
+    params: dict[str, object] = {"name": name, "value": repr(value)}
     if field == "UNIT" and value not in UNIT_CODES:
-        message = (
-            f"{name} is {value!r}, not an ISO unit code (UN/ECE Recommendation 20) that SAP can map"
-        )
         if (nearest := nearest_unit(value)) is not None:
-            message += f"; did you mean {nearest} ({UNIT_CODES[nearest]})?"
+            text = N_(
+                "%(name)s is %(value)s, not an ISO unit code (UN/ECE Recommendation 20) that "
+                "SAP can map; did you mean %(nearest)s (%(unit)s)?"
+            )
+            params |= {"nearest": nearest, "unit": UNIT_CODES[nearest]}
+        else:
+            text = N_(
+                "%(name)s is %(value)s, not an ISO unit code (UN/ECE Recommendation 20) that "
+                "SAP can map"
+            )
     elif field == "CURRENCY" and value not in list_currencies():
-        message = f"{name} is {value!r}, not an ISO 4217 currency code"
-        if value.strip().upper() in list_currencies():
-            message += f"; write it in capitals: {value.strip().upper()}"
+        if (capitals := value.strip().upper()) in list_currencies():
+            text = N_(
+                "%(name)s is %(value)s, not an ISO 4217 currency code; write it in capitals: "
+                "%(capitals)s"
+            )
+            params["capitals"] = capitals
+        else:
+            text = N_("%(name)s is %(value)s, not an ISO 4217 currency code")
     elif field == "SERVICE" and value != "X":
-        message = f"{name} is {value!r}; it must be X (a service line) or empty"
-    return [Problem(field, message, name, posted_line(name))] if message else []
+        text = N_("%(name)s is %(value)s; it must be X (a service line) or empty")
+    else:
+        return []
+    return [Problem(field, text, name, posted_line(name), params)]
 
 
 def _index_problems(indexes: Iterable[int]) -> list[Problem]:
     found = sorted(indexes)
     if not found:
-        return [Problem(None, "The basket has no NEW_ITEM lines")]
+        return [Problem(None, N_("The basket has no NEW_ITEM lines"))]
     if found != list(range(1, len(found) + 1)):
-        listed = ", ".join(map(str, found))
-        return [Problem(None, f"Line indexes must run from 1 without gaps; found {listed}")]
+        text = N_("Line indexes must run from 1 without gaps; found %(found)s")
+        return [Problem(None, text, params={"found": ", ".join(map(str, found))})]
     return []
 
 
@@ -231,12 +278,14 @@ def _line_problems(index: int, line: Mapping[str, str]) -> list[Problem]:
         if line.get(field) or (field in _REQUIRED_UNLESS_MATNR and line.get("MATNR")):
             continue
         name = f"NEW_ITEM-{field}[{index}]"
-        unless = " (or a MATNR)" if field in _REQUIRED_UNLESS_MATNR else ""
-        message = f"{name} is missing or empty; OCI requires it{unless}"
-        problems.append(Problem(field, message, name, index))
+        if field in _REQUIRED_UNLESS_MATNR:
+            text = N_("%(name)s is missing or empty; OCI requires it (or a MATNR)")
+        else:
+            text = N_("%(name)s is missing or empty; OCI requires it")
+        problems.append(Problem(field, text, name, index, {"name": name}))
     for field, required in _REQUIRED_WITH:
         if line.get(field) and not line.get(required):
             name = f"NEW_ITEM-{required}[{index}]"
-            message = f"{name} is missing; OCI requires it with {field}"
-            problems.append(Problem(required, message, name, index))
+            text = N_("%(name)s is missing; OCI requires it with %(field)s")
+            problems.append(Problem(required, text, name, index, {"name": name, "field": field}))
     return problems
