@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ociflex.booking.details import Booking, plain_amount
-from ociflex.booking.fields import CONTROL_CHARACTERS, field_problem
+from ociflex.booking.fields import CONTROL_CHARACTERS, field_problem, refusing_problem
 from ociflex.booking.session import CartReturn, Operation, PunchoutSession
 from ociflex.customers import Customer, Localized, Vehicle
 from ociflex.cxml.config import cxml_settings
@@ -34,7 +34,6 @@ from ociflex.cxml.status import CxmlRefusal
 from ociflex.return_urls import check_return_url
 from tests.support.cxml import (
     DEMO,
-    DEMO_FROM,
     DEMO_SECRET,
     DOCTYPE,
     GLOBEX,
@@ -42,6 +41,7 @@ from tests.support.cxml import (
     Setup,
     setup_request,
 )
+from tests.support.properties import CXML_SETUPS, has_line_break
 
 FUZZ = settings(
     derandomize=True,
@@ -55,14 +55,7 @@ FUZZ = settings(
     ],
 )
 
-DEMO_SETUP = Setup(
-    from_credentials=(DEMO_FROM,),
-    sender=DEMO_FROM,
-    shared_secret=DEMO_SECRET,
-    browser_form_post="http://127.0.0.1:5000/dev/cxml/cart?session=42",
-    extrinsics=(("CostCenter", "4100"), ("PONumber", "PO-2026-01")),
-    contact=("Jan Jansen", "jan.jansen@demo.example"),
-)
+DEMO_SETUP = CXML_SETUPS["demo"]
 ENVELOPE = Envelope("flexfleet.euromobil.example", "en")
 
 
@@ -104,6 +97,10 @@ def assert_refused_with_a_4xx_or_accepted(outcome: Outcome) -> None:
         event(f"refused {outcome.refusal.code}")
         assert 400 <= outcome.refusal.code < 500, outcome.refusal.reason
         assert outcome.refusal.text(english).strip()
+        # What the buyer sent is shown with its line breaks escaped: the Status text and the
+        # log's reason stay one line each.
+        assert not has_line_break(outcome.refusal.text(english)), outcome.refusal.text(english)
+        assert not has_line_break(outcome.refusal.reason), outcome.refusal.reason
         # ... and the buyer gets it as a cXML answer: its text fits in a Status.
         answer = status_response(ENVELOPE, outcome.refusal.code, outcome.refusal.text(english))
         assert dtd_problems(answer) == []
@@ -335,12 +332,16 @@ def assert_accepted_setup_is_safe(
     assert GLOBEX_SECRET not in session.inbound["document"]
     assert DEMO_SECRET not in session.inbound["document"]
     for name, value in session.fields.items():
-        assert field_problem(customer.fields[name], value) is None, (name, value)
+        assert refusing_problem(customer.fields[name], value) is None, (name, value)
     assert customer.accepts_email(session.fields["email"])
-    # The cart of a booking with these values reaches the buyer with the cookie it sent.
-    booking = Booking(
-        customer.vehicles[0], date(2026, 12, 7), date(2026, 12, 9), None, session.fields
-    )
+    # The cart of a booking with these values (an editable field's corrected in the booking
+    # form, by the same rules) reaches the buyer with the cookie it sent.
+    fields = customer.fields
+    booked = {
+        name: value if field_problem(fields[name], value) is None else fields[name].example
+        for name, value in session.fields.items()
+    }
+    booking = Booking(customer.vehicles[0], date(2026, 12, 7), date(2026, 12, 9), None, booked)
     cart = build_cart(
         customer, cart_return, [CartLine(booking, "FF-000001")], "edit", ENVELOPE, english
     )
@@ -372,6 +373,8 @@ def assert_refused_with_a_4xx_or_safe(customer: Customer, body: bytes) -> None:
 @FUZZ
 @given(mutated_setups())
 @example((GLOBEX, setup_request(Setup(buyer_cookie="  <&> \r\n x "))))
+@example((GLOBEX, setup_request(Setup(operation="cre\r\nate"))))
+@example((GLOBEX, setup_request(Setup(from_credentials=(("NetworkID", "AN01\n0"),)))))
 @example((GLOBEX, setup_request(Setup(operation="edit", items=("ff-000123",)))))
 def test_a_mutated_setup_request_is_refused_with_a_4xx_or_safe_to_punch_out(
     customer_and_body: tuple[Customer, bytes],

@@ -383,13 +383,13 @@ FIELD_REFUSALS = {
         "Extrinsic FirstName + LastName is longer than 255 characters. Send a shorter value.",
     ),
     "line break": (
-        with_extrinsics(Project="Apollo\nMoon"),
-        "Extrinsic Project contains control characters or line breaks. "
+        with_extrinsics(CostCenter="CC-4\n10"),
+        "Extrinsic CostCenter contains control characters or line breaks. "
         "Send it as one line of text.",
     ),
     "C1 control character": (
-        with_extrinsics(Project="Apollo\x9bMoon"),
-        "Extrinsic Project contains control characters or line breaks. "
+        with_extrinsics(CostCenter="CC-4\x9b10"),
+        "Extrinsic CostCenter contains control characters or line breaks. "
         "Send it as one line of text.",
     ),
     "not an e-mail address": (
@@ -439,13 +439,12 @@ def test_a_contact_value_the_customer_does_not_accept_is_a_400_naming_the_contac
     assert status_text(refusal) == text
 
 
-def test_a_demo_cost_centre_longer_than_its_oci_basket_field_is_refused() -> None:
-    refusal = refusal_of(replace(DEMO_SETUP, extrinsics=(("CostCenter", "12345678901"),)), DEMO)
+@pytest.mark.parametrize("sent", ["12345678901", "D-2026-0042", "41\n00", ""])
+def test_a_wrong_demo_cost_centre_is_kept_for_the_booking_form_to_correct(sent: str) -> None:
+    """The cost centre is editable: the employee corrects it (issue 18, item 6)."""
+    setup = read(replace(DEMO_SETUP, extrinsics=(("CostCenter", sent),)), DEMO)
 
-    assert refusal.code == 400
-    assert status_text(refusal) == (
-        "Extrinsic CostCenter is longer than 10 characters. Send a shorter value."
-    )
+    assert setup.fields["cost_centre"] == sent
 
 
 def test_a_requesters_name_from_parts_has_its_blanks_tidied() -> None:

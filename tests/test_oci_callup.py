@@ -321,12 +321,6 @@ REFUSALS = [
         id="name-too-long",
     ),
     pytest.param(
-        {"PROJECT": "X-123"},
-        400,
-        "The value of PROJECT does not have the agreed format.",
-        id="pattern-mismatch",
-    ),
-    pytest.param(
         {"HTTP_CONTENT_CHARSET": "klingon"},
         400,
         "The character set klingon in HTTP_CONTENT_CHARSET is unknown.",
@@ -371,6 +365,14 @@ def test_a_refusal_tells_the_erp_administrator_what_to_do(
     with pytest.raises(CallupError) as refused:
         read_callup(acme, _changed(acme_callup, change))
     assert (refused.value.fix % refused.value.params).startswith("Ask your ERP administrator")
+
+
+@pytest.mark.parametrize("sent", ["X-123", "P-1\n23", "P-" + "1" * 60])
+def test_a_wrong_value_of_an_editable_field_is_kept_for_the_booking_form_to_correct(
+    acme: Customer, acme_callup: dict, sent: str
+) -> None:
+    """The employee corrects it in the booking form (issue 18, item 6)."""
+    assert read_callup(acme, _changed(acme_callup, {"PROJECT": sent})).fields["project"] == sent
 
 
 def test_the_login_is_checked_before_anything_else(acme: Customer) -> None:

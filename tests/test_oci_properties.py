@@ -23,6 +23,7 @@ from ociflex.customers.model import Customer, Localized, Vehicle
 from ociflex.oci.basket import build_basket
 from ociflex.oci.basket_rules import basket_problems
 from ociflex.oci.callup import (
+    ECHOED_MAX_LENGTH,
     KEYWORD_TARGETS,
     CallupError,
     Params,
@@ -31,11 +32,14 @@ from ociflex.oci.callup import (
 )
 from ociflex.oci.config import oci_settings
 from ociflex.oci.form_encoding import MAX_FIELDS, FormEncodingError, decode_form
+from ociflex.oci.functions import Function, catalogue_basket, read_function_call
 from ociflex.oci.hook_url import check_hook_url
 from ociflex.protocols import CUSTOMER_SECTIONS
 from ociflex.return_urls import ReturnUrlError
 from tests.conftest import ACME_PASSWORD, DEMO_PASSWORD, ROOT, TEST_CUSTOMERS
 from tests.support.callups import ACME_CALLUP, DEMO_CALLUP, callup_pairs, recased
+from tests.support.html import Form
+from tests.support.properties import form_line_breaks, has_line_break, line_break_variants
 
 FUZZ = settings(
     derandomize=True,
@@ -257,8 +261,11 @@ def assert_accepted_callup_is_usable(customer: Customer, pairs: list, punchout) 
     "OCI".encode(cart_return.charset)  # a text encoding, not base64 or rot13
     for name, value in punchout.fields.items():
         field = customer.fields[name]
-        assert len(value) <= field.max_length
         assert value == value.strip()
+        if field.editable:
+            # Corrected in the booking form, by the same rules, before a basket carries it.
+            continue
+        assert len(value) <= field.max_length
         assert not any(is_control(c) for c in value), (name, value)
         assert value or not field.required
         assert field.pattern is None or not value or field.pattern.search(value)
@@ -280,12 +287,19 @@ def assert_refused_with_a_4xx_or_usable(customer: Customer, pairs: list[tuple[st
         refusal = error
     if refusal is not None:
         event("refused")
-        assert 400 <= refusal.status < 500
-        assert str(refusal).strip()
-        assert (refusal.fix % refusal.params).startswith("Ask your ERP administrator")
+        assert_a_clear_refusal(refusal)
         return
     event("accepted")
     assert_accepted_callup_is_usable(customer, pairs, punchout)
+
+
+def assert_a_clear_refusal(refusal: CallupError) -> None:
+    """A 4xx that tells the ERP administrator what to fix, on one line: a value sent is shown
+    with its line breaks escaped (the page, the log line and the transfer log show it)."""
+    assert 400 <= refusal.status < 500
+    assert str(refusal).strip()
+    assert not has_line_break(str(refusal)), str(refusal)
+    assert (refusal.fix % refusal.params).startswith("Ask your ERP administrator")
 
 
 def with_flaw(callup: dict[str, str], name: str, value: str) -> list[tuple[str, str]]:
@@ -297,6 +311,7 @@ def with_flaw(callup: dict[str, str], name: str, value: str) -> list[tuple[str, 
 @example(with_flaw(ACME_CALLUP, "~OkCode", "\x1f"))
 @example(with_flaw(ACME_CALLUP, "HTTP_CONTENT_CHARSET", "base64"))
 @example(with_flaw(ACME_CALLUP, "HTTP_CONTENT_CHARSET", "utf-16"))
+@example(with_flaw(ACME_CALLUP, "HTTP_CONTENT_CHARSET", "utf-8\r\n"))
 def test_acme_call_ups_are_usable_when_accepted_and_refused_with_a_4xx(pairs) -> None:
     assert_refused_with_a_4xx_or_usable(ACME, pairs)
 
@@ -306,6 +321,45 @@ def test_acme_call_ups_are_usable_when_accepted_and_refused_with_a_4xx(pairs) ->
 @example(with_flaw(DEMO_CALLUP, "~CALLER", "\x1f"))
 def test_demo_call_ups_are_usable_when_accepted_and_refused_with_a_4xx(pairs) -> None:
     assert_refused_with_a_4xx_or_usable(DEMO, pairs)
+
+
+# --- read_function_call: the basket of a FUNCTION call goes back as a call-up's does ----------
+
+
+def function_call_pairs(callup: dict[str, str], function: str) -> st.SearchStrategy[list]:
+    """``callup`` as a call of ``function`` for the first vehicle, then changed as a careless or
+    hostile ERP would (:func:`callup_pairs`)."""
+    return callup_pairs({**callup, "FUNCTION": function, "PRODUCTID": "ESTATE"})
+
+
+@FUZZ
+@given(st.sampled_from(list(Function)).flatmap(lambda f: function_call_pairs(ACME_CALLUP, f)))
+@example(with_flaw({**ACME_CALLUP, "FUNCTION": "VALIDATE"}, "~OkCode", "ADDI\r\n"))
+@example(with_flaw({**ACME_CALLUP, "FUNCTION": "SOURCING"}, "~CALLER", "\nCTLG"))
+def test_a_function_call_is_refused_with_a_4xx_or_its_basket_goes_back_as_a_call_ups(
+    pairs: list[tuple[str, str]],
+) -> None:
+    """~OkCode and ~CALLER go back in the answer's basket, after the lines: the same checks as
+    for a call-up's (a FUNCTION call once echoed them unchecked, and the basket broke)."""
+    try:
+        call = read_function_call(ACME, Params(tuple(pairs)))
+    except CallupError as refusal:
+        assert_a_clear_refusal(refusal)
+        return
+    cart_return = call.cart_return
+    for echoed in cart_return.echo.values():
+        assert not any(is_control(c) for c in echoed), echoed
+        assert len(echoed) <= ECHOED_MAX_LENGTH
+    assert not has_line_break(cart_return.target), cart_return.target
+    lines = [(ACME.vehicles[0], "1")]
+    assert (
+        basket_problems(
+            catalogue_basket(ACME, lines, cart_return).fields,
+            cart_return.charset,
+            oci_settings(ACME).limit,
+        )
+        == []
+    )
 
 
 # --- build_basket: every booking within the documented limits gets a basket the ERP can read ----
@@ -450,3 +504,31 @@ def test_legacy_form_data_decodes_to_what_was_sent_unless_it_reads_as_utf8(
         # Latin-1 text that happens to be valid UTF-8 ("Ã©" is "é"): the documented ambiguity.
         assert charset == "utf-8"
         assert decoded == [(_reread_as_utf8(n), _reread_as_utf8(v)) for n, v in pairs]
+
+
+# --- The line-break checks of the HTTP property tests (tests/support/properties.py) -------------
+
+
+def test_the_basket_check_sees_a_line_break_anywhere_but_between_long_text_lines() -> None:
+    longtext = "NEW_ITEM-LONGTEXT_1:132[]"
+    attrs = {"action": "https://erp.example.com/hook", "target": "_top", "accept-charset": "utf-8"}
+    lines = [("NEW_ITEM-DESCRIPTION[1]", "Estate car"), (longtext, "a\r\nb")]
+    assert form_line_breaks(Form(attrs, hidden=lines)) == []
+    assert form_line_breaks(Form({**attrs, "target": "frame1\n"}, hidden=lines))
+    for value in ("a\nb", "a\rb", "a\r\n"):
+        assert form_line_breaks(Form(attrs, hidden=[*lines, ("~OkCode", value)]))
+        assert form_line_breaks(Form(attrs, hidden=[(longtext, value.replace("\r\n", "\n"))]))
+
+
+def test_every_value_is_tried_with_each_line_break_at_its_end_start_and_middle() -> None:
+    assert [variant.value for variant in line_break_variants("frame1")] == [
+        "frame1\r",
+        "\rframe1",
+        "fra\rme1",
+        "frame1\n",
+        "\nframe1",
+        "fra\nme1",
+        "frame1\r\n",
+        "\r\nframe1",
+        "fra\r\nme1",
+    ]

@@ -5,6 +5,7 @@ Status code and nothing stored. Every test runs on SQLite and on PostgreSQL."""
 
 import base64
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from ociflex.db import session_for
 from ociflex.models import RentalRequest, RequestEvent, StartPage, Transfer
 from tests.conftest import SigningClock, make_environ
 from tests.support.cxml import (
+    CUSTOMERS,
     GLOBEX_RETURN_URL,
     GLOBEX_SECRET,
     Answer,
@@ -33,6 +35,7 @@ from tests.support.cxml import (
     page_token,
     setup_request,
 )
+from tests.support.punchout import Page
 
 FIRST_DAY = today() + timedelta(days=14)
 LAST_DAY = FIRST_DAY + timedelta(days=2)
@@ -522,6 +525,87 @@ def test_a_session_of_one_protocol_is_refused_by_the_other(
     response = cxml_client.post("/oci/demo/book", data={"punchout": token, **BOOKING})
 
     assert response.status_code == 400
+
+
+# --- An editable field received wrong, corrected in the form (issue 18, item 6) -----------------
+
+
+def with_project(value: str) -> Setup:
+    """The setup request with ``value`` in the Extrinsic of the editable project."""
+    others = [(name, sent) for name, sent in Setup().extrinsics if name != "Project"]
+    return Setup(extrinsics=[*others, ("Project", value)])
+
+
+def test_a_malformed_editable_extrinsic_is_set_up_and_marked_in_the_form(
+    buyer: Buyer, cxml_app: Flask
+) -> None:
+    answer = buyer.set_up(with_project("Apollo\nMoon"))
+    assert answer.code == 200
+
+    page = Page(buyer.open(answer))
+
+    assert page.alert == "Please correct the fields marked below."
+    assert page.errors == {
+        "project": "Your purchasing system sent “Apollo Moon” with line breaks or control "
+        "characters. Please correct it to one line of text."
+    }
+    assert page.invalid == {"project"}
+    assert page.booking_form is not None
+    assert page.booking_form.values["project"] == "Apollo Moon"
+    assert requests_of(cxml_app) == []
+
+
+def test_an_uncorrected_extrinsic_cannot_be_booked(buyer: Buyer, cxml_app: Flask) -> None:
+    token = buyer.start(with_project("A" * 256))
+
+    response = buyer.book(token, **{**BOOKING, "project": "A" * 256})
+
+    assert response.status_code == 422
+    assert list(Page(response).errors) == ["project"]
+    assert requests_of(cxml_app) == []
+
+
+def test_the_corrected_extrinsic_is_stored_and_in_the_cart_while_the_setup_keeps_what_was_sent(
+    buyer: Buyer, cxml_app: Flask
+) -> None:
+    token = buyer.start(with_project("Apollo\nMoon"))
+
+    response = buyer.book(token, **{**BOOKING, "project": "Apollo Moon"})
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    cart = cart_of(response.get_data(as_text=True))
+
+    [item] = cart.findall("Message/PunchOutOrderMessage/ItemIn")
+    extrinsics = {e.get("name"): e.text for e in item.findall("ItemDetail/Extrinsic")}
+    assert extrinsics["Project"] == "Apollo Moon"
+    assert cart.findtext("Message/PunchOutOrderMessage/BuyerCookie") == "1J3YVWU9QWMTB"
+    [rental] = requests_of(cxml_app)
+    assert rental.fields["project"] == "Apollo Moon"
+    assert '<Extrinsic name="Project">Apollo\nMoon</Extrinsic>' in rental.inbound["document"]
+
+
+@pytest.fixture
+def filling_in_buyer(tmp_path: Path, database_url: str, customers_dir: Path) -> Iterator[Buyer]:
+    """``globex`` with a required project that no Extrinsic carries: the employee fills it in."""
+    globex = (CUSTOMERS / "globex.yaml").read_text(encoding="utf-8")
+    mapped = "project: {extrinsic: Project, editable: true,"
+    assert mapped in globex
+    (customers_dir / "globex.yaml").write_text(
+        globex.replace(mapped, "project: {required: true, editable: true,"), encoding="utf-8"
+    )
+    app = create_app(make_environ(tmp_path, database_url, customers_dir))
+    yield Buyer(app.test_client(use_cookies=False))
+    app.extensions["ociflex.engine"].dispose()
+
+
+def test_a_required_field_the_setup_does_not_carry_opens_unmarked_for_the_employee(
+    filling_in_buyer: Buyer,
+) -> None:
+    page = Page(filling_in_buyer.open(filling_in_buyer.set_up()))
+
+    assert (page.alerts, page.errors, page.invalid) == ([], {}, set())
+    assert page.booking_form is not None
+    assert page.booking_form.values["project"] == ""
 
 
 # --- Edit and inspect of an earlier booking ------------------------------------------------------

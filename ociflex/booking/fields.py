@@ -1,6 +1,7 @@
 """The checks a field's value passes wherever it comes from: the buyer's system (an OCI
 parameter, a cXML Extrinsic or Contact) or the booking form. Each protocol words the problem for
-the buyer's administrator, naming where it found the value."""
+the buyer's administrator, naming where it found the value; a value of an editable field is
+corrected in the booking form instead (:func:`refusing_problem`)."""
 
 import functools
 import re
@@ -36,6 +37,15 @@ def field_problem(field: Field, value: str) -> FieldProblem | None:
     if field.name == "email" and not is_email(value):
         return FieldProblem.NOT_AN_EMAIL
     return None
+
+
+def refusing_problem(field: Field, value: str) -> FieldProblem | None:
+    """What is wrong with ``value``, sent by the buyer's system for ``field``, that refuses the
+    punch-out, or None. The value of an editable field never does: the booking form opens with
+    it marked for the employee to correct (:mod:`ociflex.booking.correction`), and the form's
+    own checks keep the booking from going out until it is right. Nobody can correct a field
+    the employee cannot change, so its problem refuses the punch-out."""
+    return None if field.editable else field_problem(field, value)
 
 
 #: Characters RFC 5322 allows in a local part that no employee's address holds, yet that

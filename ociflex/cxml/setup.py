@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from ociflex.booking.fields import FieldProblem, field_problem
+from ociflex.booking.fields import FieldProblem, refusing_problem
 from ociflex.booking.session import CartReturn, Operation, PunchoutSession
 from ociflex.customers.model import Customer, Field
 from ociflex.cxml.config import CXML, cxml_settings
@@ -203,7 +203,9 @@ def _end_user(setup: etree._Element) -> etree._Element | None:
 
 
 def _check(field: Field, value: str, source: str) -> None:
-    problem = field_problem(field, value)
+    """Refuse the setup when ``value`` breaks the rules of ``field``; an editable field's
+    value is corrected in the booking form instead."""
+    problem = refusing_problem(field, value)
     if problem is not None:
         raise CxmlRefusal(400, _FIELD_PROBLEMS[problem], source=source, max=field.max_length)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ociflex.booking.fields import CONTROL_CHARACTERS, FieldProblem, field_problem
+from ociflex.booking.fields import CONTROL_CHARACTERS, FieldProblem, refusing_problem
 from ociflex.booking.session import CartReturn, PunchoutSession
 from ociflex.customers.model import Customer, Field
 from ociflex.oci.basket_rules import ECHOED_PARAMETERS
@@ -75,8 +75,17 @@ class CallupError(Exception):
         self.status = status
         self.message = message
         self.fix = fix
-        self.params = params
-        super().__init__(message % params)
+        self.params = {name: _on_one_line(value) for name, value in params.items()}
+        super().__init__(message % self.params)
+
+
+def _on_one_line(value: Any) -> Any:
+    """A message's value as the refusal shows it: a control character written as its escape
+    (``utf-8\\n``), so that the ERP administrator sees what was sent and the page, the log
+    line and the transfer log's reason stay one line each."""
+    if not isinstance(value, str):
+        return value
+    return CONTROL_CHARACTERS.sub(lambda char: ascii(char[0])[1:-1], value)
 
 
 def frame_target(params: Params) -> str:
@@ -189,8 +198,9 @@ _FIELD_PROBLEMS = {
 
 
 def check_field_value(field: Field, param: str, value: str) -> CallupError | None:
-    """The problem with the value of ``field`` sent in ``param``, or None."""
-    problem = field_problem(field, value)
+    """The problem with the value of ``field`` sent in ``param`` that refuses the call-up, or
+    None (an editable field's value is corrected in the booking form)."""
+    problem = refusing_problem(field, value)
     if problem is None:
         return None
     message, fix = _FIELD_PROBLEMS[problem]
@@ -259,18 +269,26 @@ def read_callup(customer: Customer, params: Params) -> PunchoutSession:
     if requested_function(params) is not None:
         raise ValueError("a FUNCTION call: read it with ociflex.oci.functions.read_function_call")
     settings = oci_settings(customer)
-    echo = {name: _read_echoed(params, name) for name in ECHOED_PARAMETERS}
+    cart_return = read_cart_return(customer, params, hook_url)
     return PunchoutSession(
         customer_id=customer.id,
         protocol=OCI,
         fields=_read_fields(customer, settings, params),
-        cart_return=CartReturn(
-            url=hook_url,
-            target=frame_target(params),
-            charset=read_charset(customer, params),
-            echo={name: value for name, value in echo.items() if value is not None},
-        ),
+        cart_return=cart_return,
         inbound=inbound(params, settings),
+    )
+
+
+def read_cart_return(customer: Customer, params: Params, hook_url: str) -> CartReturn:
+    """Where and how a basket goes back to the ERP, the same for a call-up and a FUNCTION call:
+    to ``hook_url`` (checked by :func:`check_access`), into the frame asked for, in the charset
+    asked for, with ``~OkCode`` and ``~CALLER`` echoed when they are short single-line codes."""
+    echo = {name: _read_echoed(params, name) for name in ECHOED_PARAMETERS}
+    return CartReturn(
+        url=hook_url,
+        target=frame_target(params),
+        charset=read_charset(customer, params),
+        echo={name: value for name, value in echo.items() if value is not None},
     )
 
 

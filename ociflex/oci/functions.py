@@ -36,14 +36,12 @@ from ociflex.booking.fields import CONTROL_CHARACTERS
 from ociflex.booking.session import CartReturn
 from ociflex.customers.model import PLACEHOLDER, Customer, Vehicle
 from ociflex.oci.basket import checked_basket, line_values, vehicle_line
-from ociflex.oci.basket_rules import ECHOED_PARAMETERS
 from ociflex.oci.callup import (
     CallupError,
     Params,
     check_access,
     duplicate_parameter,
-    frame_target,
-    read_charset,
+    read_cart_return,
     requested_function,
 )
 from ociflex.oci.charset import in_charset
@@ -120,16 +118,10 @@ def read_function_call(customer: Customer, params: Params) -> FunctionCall:
     (login first), then the function and its parameters; user fields are not required."""
     hook_url = check_access(customer, params)
     request = parse_function_request(params)
-    echo = {name: params.get(name) for name in ECHOED_PARAMETERS}
     return FunctionCall(
         customer_id=customer.id,
         request=request,
-        cart_return=CartReturn(
-            url=hook_url,
-            target=frame_target(params),
-            charset=read_charset(customer, params),
-            echo={name: value for name, value in echo.items() if value is not None},
-        ),
+        cart_return=read_cart_return(customer, params, hook_url),
         oci_version=params.get("OCI_VERSION"),
     )
 

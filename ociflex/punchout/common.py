@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext
 
-from ociflex.booking.form import BookingForm, today
+from ociflex.booking.correction import mark_for_correction
+from ociflex.booking.form import BookingForm, booking_form_class, today
 from ociflex.booking.session import Operation, PunchoutSession
 from ociflex.booking.token import PunchoutTokens
 from ociflex.customers.model import Customer
@@ -181,6 +182,22 @@ def error_page(status: int, message: str, fix: str, **params: object) -> tuple[s
 #: Protocol -> the endpoint that takes an employee back to the buyer's system without a
 #: booking (cXML sends an empty cart; OCI has no way to say "nothing").
 BACK_WITHOUT_BOOKING = {CXML: "cxml.back"}
+
+
+def opening_form_page(
+    customer: Customer,
+    session: PunchoutSession,
+    values: Mapping[str, object],
+    sent: Collection[str] = (),
+) -> tuple[str, int]:
+    """The booking form as a punch-out opens it, filled in with ``values``: an editable field
+    that the buyer's system was to send (``sent``: field names) with a value that breaks its
+    rules is marked for the employee to correct (:mod:`ociflex.booking.correction`)."""
+    form = booking_form_class(customer)(
+        formdata=None, data={"punchout": tokens().dumps(session), **values}
+    )
+    mark_for_correction(form, sent)
+    return form_page(customer, session, form)
 
 
 def form_page(

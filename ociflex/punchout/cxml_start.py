@@ -25,11 +25,11 @@ from flask_babel import gettext
 from ociflex.booking.cart import Cart
 from ociflex.booking.details import Booking
 from ociflex.booking.edit import booking_of, is_editable
-from ociflex.booking.form import booking_form_class
 from ociflex.booking.session import Operation, PunchoutSession
 from ociflex.booking.token import TokenError, TokenExpired
 from ociflex.customers.model import Customer
-from ociflex.cxml.config import CXML
+from ociflex.cxml.config import CXML, cxml_settings
+from ociflex.cxml.customer_section import FROM_CONTACT
 from ociflex.cxml.order_message import CartLine, build_cart
 from ociflex.cxml.responses import Envelope
 from ociflex.db import get_session
@@ -39,8 +39,8 @@ from ociflex.punchout.booking import session_from_form, submit_booking
 from ociflex.punchout.common import (
     cxml_bp,
     error_page,
-    form_page,
     log,
+    opening_form_page,
     public_host,
     record,
     served_customer,
@@ -73,11 +73,18 @@ def start(customer_id: str, token: str) -> tuple[str, int]:
     )
     if session.operation is Operation.CREATE:
         initial = {f"field_{name}": value for name, value in session.fields.items()}
-        return _form(customer, session, initial)
+        return opening_form_page(customer, session, initial, sent=_sent_in_setup(customer))
     rental = _request_of(customer, session)
     if session.operation is Operation.EDIT and is_editable(rental):
-        return _form(customer, session, _filled_in(customer, rental))
+        # The booking's own values, which its form checked: nothing received to correct.
+        return opening_form_page(customer, session, _filled_in(customer, rental))
     return _booking_view(customer, session, rental)
+
+
+def _sent_in_setup(customer: Customer) -> set[str]:
+    """The fields a setup request carries (see :mod:`ociflex.cxml.setup`): those with an
+    Extrinsic, and the end user's Contact; the employee fills in the others."""
+    return set(cxml_settings(customer).extrinsics) | set(FROM_CONTACT)
 
 
 def _started_session(customer: Customer, token: str) -> PunchoutSession:
@@ -131,15 +138,6 @@ def _filled_in(customer: Customer, rental: RentalRequest) -> dict[str, object]:
         "remarks": rental.remarks,
         **editable,
     }
-
-
-def _form(
-    customer: Customer, session: PunchoutSession, values: dict[str, object]
-) -> tuple[str, int]:
-    form = booking_form_class(customer)(
-        formdata=None, data={"punchout": tokens().dumps(session), **values}
-    )
-    return form_page(customer, session, form)
 
 
 def _booking_view(

@@ -10,7 +10,6 @@ from flask_babel import gettext
 
 from ociflex.booking.cart import Cart
 from ociflex.booking.details import Booking
-from ociflex.booking.form import booking_form_class
 from ociflex.booking.session import PunchoutSession
 from ociflex.customers.model import Customer
 from ociflex.db import DatabaseUnavailable, reachable
@@ -29,12 +28,11 @@ from ociflex.oci.hook_url import hook_origin
 from ociflex.punchout.booking import submit_booking
 from ociflex.punchout.common import (
     error_page,
-    form_page,
     log,
     oci_bp,
+    opening_form_page,
     record,
     served_customer,
-    tokens,
 )
 from ociflex.punchout.oci_functions import function_call
 from ociflex.return_urls import origin_of
@@ -146,10 +144,8 @@ def callup(customer_id: str) -> tuple[str, int]:
         for name, value in session.fields.items()
         if customer.fields[name].editable
     }
-    form = booking_form_class(customer)(
-        formdata=None, data={"punchout": tokens().dumps(session), **initial}
-    )
-    return form_page(customer, session, form)
+    # A call-up carries every field (each has its parameter).
+    return opening_form_page(customer, session, initial, sent=customer.fields)
 
 
 def _basket(customer: Customer, session: PunchoutSession, booking: Booking, reference: str) -> Cart:

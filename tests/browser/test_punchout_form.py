@@ -1,5 +1,6 @@
-"""The employee's side of the booking form in a real Chromium: a mistake corrected, the back
-button after the basket went, and two punch-outs of two customers open side by side."""
+"""The employee's side of the booking form in a real Chromium: a mistake corrected, a value the
+ERP sent wrong corrected, the back button after the basket went, and two punch-outs of two
+customers open side by side."""
 
 import re
 from collections.abc import Callable
@@ -69,6 +70,36 @@ def test_an_end_before_the_start_is_shown_corrected_and_then_sent(
         "FF-000001", "VAN", start, start + timedelta(days=1), remarks="Roof rack."
     )
     assert [r.reference for r in stored_requests(database_url)] == ["FF-000001"]
+
+
+def test_a_cost_centre_the_erp_sent_wrong_is_marked_corrected_and_then_sent(
+    page: Page, erp: StandInErp, ociflex: GunicornServer, database_url: str
+) -> None:
+    """Issue 18, item 6: an editable field in the wrong format does not refuse the call-up;
+    the form opens with it marked, and the employee corrects it."""
+    erp.callup["COST_CENTRE"] = "41-00"
+    page.goto(erp.url("/launch?mode=iframe&target=_top"))
+    catalogue = page.frame_locator('iframe[name="catalogue"]')
+
+    expect(catalogue.get_by_role("alert")).to_have_text("Please correct the fields marked below.")
+    cost_centre = catalogue.get_by_label("Cost centre")
+    expect(cost_centre).to_be_visible()
+    expect(cost_centre).to_have_value("41-00")
+    expect(cost_centre).to_have_attribute("aria-invalid", "true")
+    expect(cost_centre).to_have_accessible_description(
+        "Your purchasing system sent “41-00”, which does not have the agreed format. "
+        "Please correct it."
+    )
+    save_screenshot(page, "booking-form-marked-for-correction")
+    cost_centre.focus()
+    expect(cost_centre).to_be_focused()
+    cost_centre.fill("4100")
+    start = today() + timedelta(days=15)
+    book(catalogue, "COMPACT", start, start + timedelta(days=1))
+
+    basket = expect_basket_received(page, erp)
+    assert basket.fields == fleet_basket("FF-000001", "COMPACT", start, start + timedelta(days=1))
+    assert [r.fields["cost_centre"] for r in stored_requests(database_url)] == ["4100"]
 
 
 def test_back_after_the_basket_went_asks_before_posting_anything_again(
