@@ -100,7 +100,7 @@ def test_a_flood_of_rejected_call_ups_keeps_the_first_of_the_minute_and_counts_t
     listed = Html(ops_client.get("/ops/transfers")).text(f"suppressed-{summary.id}")
     shown = Html(ops_client.get(f"/ops/transfers/{summary.id}"))
     for said in (listed, shown.text("suppressed")):
-        assert said.startswith(f"{OVER} ")
+        assert str(OVER) in said.split()  # the count, in whichever language the page speaks
         assert "127.0.0.1" in said
         assert "ACME Procurement Ltd" in said
     # A summary answered nothing and holds no parameters.
