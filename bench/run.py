@@ -11,6 +11,7 @@ machine does not inflate the way it inflates latencies). See docs/performance.md
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -29,6 +30,7 @@ from bench.servers import ROOT, WORKERS
 from bench.startup import startup
 from bench.table import render
 from bench.targets import check
+from ociflex import serving
 from tests.support.postgres import postgres_available
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -61,6 +63,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where the JSON goes")
     return parser.parse_args(argv)
+
+
+def worker_class() -> str:
+    """The gunicorn worker class the servers run: the Procfile's (``ociflex.serving``), unless
+    ``GUNICORN_CMD_ARGS`` names another for a comparison."""
+    words = os.environ.get("GUNICORN_CMD_ARGS", "").replace("=", " ").split()
+    for option, value in itertools.pairwise(words):
+        if option in ("-k", "--worker-class"):
+            return value
+    return serving.worker_class
 
 
 def _revision() -> str:
@@ -111,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
         "gunicorn_workers": options.workers,
+        "gunicorn_worker_class": worker_class(),
         "quick": quick,
         "seconds_per_run": seconds,
     }

@@ -91,7 +91,8 @@ def _format(rows: list[list[str]]) -> str:
 def render(figures: dict[str, Any]) -> str:
     head = (
         f"ociflex benchmark {figures['date']} rev {figures['revision']}, "
-        f"{figures['cpu_count']} cores, gunicorn {figures['gunicorn_workers']} sync workers, "
+        f"{figures['cpu_count']} cores, gunicorn {figures['gunicorn_workers']} workers "
+        f"({figures.get('gunicorn_worker_class', 'sync')}), "
         f"{figures['seconds_per_run']:.0f} s per run"
     )
     header = ["measure", "req/s", "p50 ms", "p99 ms", "errors", "notes"]

@@ -17,7 +17,7 @@ from flask import Flask
 from ociflex import create_app
 from ociflex.oci.functions import Function
 from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
-from tests.conftest import ACME_PASSWORD, DEMO_PASSWORD
+from tests.conftest import make_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Customer files of every kind: both protocols on loopback addresses (the demo), OCI only with
@@ -51,15 +51,7 @@ def sheet_app(
     """The app as ``flask`` creates it for the command; ``show`` touches no database."""
     monkeypatch.chdir(ROOT)
     app = create_app(
-        {
-            "OCIFLEX_ENV": "testing",
-            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'ociflex.sqlite3'}",
-            "OCIFLEX_CUSTOMERS_DIR": str(customers_dir),
-            "OCIFLEX_INSTANCE_PATH": str(tmp_path / "instance"),
-            "OCIFLEX_DEMO_PASSWORD": DEMO_PASSWORD,
-            "OCIFLEX_ACME_PASSWORD": ACME_PASSWORD,
-        }
+        make_environ(tmp_path, f"sqlite:///{tmp_path / 'ociflex.sqlite3'}", customers_dir)
     )
     yield app
     app.extensions["ociflex.engine"].dispose()
