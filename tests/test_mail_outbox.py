@@ -25,6 +25,7 @@ from ociflex.mail.delivery import run_worker, send_due
 from ociflex.mail.outbox import (
     MAX_ATTEMPTS,
     backoff,
+    check_address,
     enqueue,
     failing_messages,
     retry_now,
@@ -684,3 +685,11 @@ def test_a_notification_that_cannot_be_queued_leaves_no_half_booking(
     assert count_stored(mail_app) == 0
     with session_for(mail_app) as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_an_address_that_needs_smtputf8_is_refused_but_an_international_domain_is_sent_to() -> None:
+    # The messages carry no SMTPUTF8: a non-ASCII local part could never be delivered, and would
+    # only be retried until it failed. A domain is written in its ASCII form (IDNA).
+    with pytest.raises(ValueError, match="not a valid e-mail address"):
+        check_address("jürgen@acme.example")
+    assert check_address("jan@bücher.example") == "jan@bücher.example"

@@ -273,6 +273,13 @@ def test_a_refused_call_up_says_why_and_stores_nothing(
         ),
         pytest.param({"oci_usermail": None}, 400, "oci_usermail", id="email-missing"),
         pytest.param({"oci_usermail": "jan@"}, 400, "oci_usermail", id="email-invalid"),
+        # No confirmation could ever be sent to it: the outbox's messages carry no SMTPUTF8.
+        pytest.param(
+            {"oci_usermail": "jürgen@demo.example"},
+            400,
+            "oci_usermail",
+            id="email-non-ascii-before-the-at",
+        ),
         pytest.param({"oci_userfullname": None}, 400, "oci_userfullname", id="name-missing"),
         pytest.param({"INKOOPNUMMER": "X" * 11}, 400, "INKOOPNUMMER", id="too-long"),
     ],

@@ -60,13 +60,15 @@ URL_DELIMITERS_IN_LOCAL_PART = frozenset("?&%")
 @functools.lru_cache(maxsize=4096)
 def is_email(value: str) -> bool:
     """Whether ``value`` is an e-mail address a requester can have: valid by email-validator,
-    with none of :data:`URL_DELIMITERS_IN_LOCAL_PART` before the ``@``. Cached, as the same
-    employees punch out again and again and email-validator's check is heavy next to the rest
-    of a call-up's checks."""
+    with none of :data:`URL_DELIMITERS_IN_LOCAL_PART` before the ``@``, and ASCII before the
+    ``@`` (an internationalized domain is fine): a local part such as ``jürgen`` needs SMTPUTF8,
+    which the outbox's messages cannot carry, so the confirmation could never be sent. Cached,
+    as the same employees punch out again and again and email-validator's check is heavy next
+    to the rest of a call-up's checks."""
     if URL_DELIMITERS_IN_LOCAL_PART.intersection(value.rpartition("@")[0]):
         return False
     try:
-        validate_email(value, check_deliverability=False)
+        validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return False
     return True

@@ -53,10 +53,11 @@ def single_line(what: str, value: str) -> str:
 
 
 def check_address(address: str) -> str:
-    """``address`` if it is one plain e-mail address (syntax only, no DNS); else ValueError."""
+    """``address`` if it is one plain e-mail address (syntax only, no DNS) that a message can
+    be sent to without SMTPUTF8 (ASCII before the ``@``); else ValueError."""
     single_line("recipient", address)
     try:
-        validate_email(address, check_deliverability=False)
+        validate_email(address, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
         raise ValueError(f"not a valid e-mail address: {address!r} ({error})") from None
     return address
