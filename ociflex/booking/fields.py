@@ -6,6 +6,7 @@ corrected in the booking form instead (:func:`refusing_problem`)."""
 import functools
 import re
 from enum import StrEnum
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -14,6 +15,15 @@ from ociflex.customers.model import Field
 #: Control characters, line breaks included: a field holds one line of text. U+FFFE and U+FFFF
 #: are no characters at all (and no XML document, a cXML cart's included, can carry them).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def on_one_line(value: Any) -> Any:
+    """A value from the buyer's system as a refusal quotes it: a control character written as
+    its escape (``utf-8\\n``), so that the administrator sees what was sent and the page, the
+    log line and the transfer log's reason stay one line each. Other types pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    return CONTROL_CHARACTERS.sub(lambda char: ascii(char[0])[1:-1], value)
 
 
 class FieldProblem(StrEnum):

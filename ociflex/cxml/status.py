@@ -9,7 +9,7 @@ still tell "do not send again", a 4xx, from "try again later", a 5xx).
 from collections.abc import Callable
 from typing import Any
 
-from ociflex.booking.fields import CONTROL_CHARACTERS
+from ociflex.booking.fields import on_one_line
 
 #: cXML code -> the ``text`` attribute of ``<Status>`` (the code's name, in English).
 STATUS_TEXTS = {
@@ -48,8 +48,8 @@ class CxmlRefusal(Exception):
         self.code = code
         self.message = message
         self.fix = fix
-        self.params = {name: _on_one_line(value) for name, value in params.items()}
-        self.reason = _on_one_line(reason or self.text(lambda text: text))
+        self.params = {name: on_one_line(value) for name, value in params.items()}
+        self.reason = on_one_line(reason or self.text(lambda text: text))
         super().__init__(self.reason)
 
     def text(self, gettext: Callable[[str], str]) -> str:
@@ -60,12 +60,3 @@ class CxmlRefusal(Exception):
             text = text if text.endswith((".", "?", "!")) else f"{text}."
             text = f"{text} {gettext(self.fix) % self.params}"
         return text
-
-
-def _on_one_line(value: Any) -> Any:
-    """A value from the buyer as a Status text or the log shows it: a control character written
-    as its escape (``cre\\nate``), so that the buyer's administrator sees what was sent and the
-    Status text, the log line and the transfer log's reason stay one line each."""
-    if not isinstance(value, str):
-        return value
-    return CONTROL_CHARACTERS.sub(lambda char: ascii(char[0])[1:-1], value)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ociflex.booking.fields import CONTROL_CHARACTERS, FieldProblem, refusing_problem
+from ociflex.booking.fields import CONTROL_CHARACTERS, FieldProblem, on_one_line, refusing_problem
 from ociflex.booking.session import CartReturn, PunchoutSession
 from ociflex.customers.model import Customer, Field
 from ociflex.oci.basket_rules import ECHOED_PARAMETERS
@@ -75,17 +75,8 @@ class CallupError(Exception):
         self.status = status
         self.message = message
         self.fix = fix
-        self.params = {name: _on_one_line(value) for name, value in params.items()}
+        self.params = {name: on_one_line(value) for name, value in params.items()}
         super().__init__(message % self.params)
-
-
-def _on_one_line(value: Any) -> Any:
-    """A message's value as the refusal shows it: a control character written as its escape
-    (``utf-8\\n``), so that the ERP administrator sees what was sent and the page, the log
-    line and the transfer log's reason stay one line each."""
-    if not isinstance(value, str):
-        return value
-    return CONTROL_CHARACTERS.sub(lambda char: ascii(char[0])[1:-1], value)
 
 
 def frame_target(params: Params) -> str:
