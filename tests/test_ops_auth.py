@@ -11,6 +11,7 @@ import pytest
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
+from werkzeug.test import TestResponse
 
 from ociflex import create_app
 from ociflex.db import session_for
@@ -176,7 +177,7 @@ def _later(app: Flask, delta: timedelta = SLOW_DOWN_MAX) -> None:
         session.commit()
 
 
-def _fail(app: Flask, username: str = "olga", address: str = ATTACKER):  # type: ignore[no-untyped-def]
+def _fail(app: Flask, username: str = "olga", address: str = ATTACKER) -> TestResponse:
     """A wrong password, typed after the slow-down of the failures before it."""
     _later(app)
     return log_in(
@@ -184,7 +185,7 @@ def _fail(app: Flask, username: str = "olga", address: str = ATTACKER):  # type:
     )
 
 
-def _log_in_from(app: Flask, address: str, username: str = "olga"):  # type: ignore[no-untyped-def]
+def _log_in_from(app: Flask, address: str, username: str = "olga") -> TestResponse:
     return log_in(app.test_client(), username, environ_base={"REMOTE_ADDR": address})
 
 
