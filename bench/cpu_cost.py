@@ -4,6 +4,7 @@ shows the ceiling of a worker pool: N cores give at most N / cost requests per s
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import tempfile
@@ -16,7 +17,7 @@ from flask.testing import FlaskClient
 
 from bench.hello import app as hello_app
 from bench.inbox import OPERATOR, database_app
-from bench.punchout import CALLUP, booking_body, sqlite_database
+from bench.punchout import CALLUP, UNIQUE, booking_body, cxml_setup_template, sqlite_database
 from ociflex.customers.registry import customers
 from ociflex.db import session_for
 from ociflex.devtools.seed import seed_customers, seed_requests
@@ -68,6 +69,7 @@ def _measure(inbox_sizes: list[int], repeat: int) -> dict[str, Any]:
         figures["form_post"] = cpu_ms(
             lambda: _expect(client, "POST", "/oci/demo", data=CALLUP), repeat
         )
+        figures["cxml_setup"] = cpu_ms(_cxml_setup(client), repeat)
         booking = booking_body()
 
         def book() -> None:
@@ -86,6 +88,19 @@ def _measure(inbox_sizes: list[int], repeat: int) -> dict[str, Any]:
     for rows in inbox_sizes:
         figures[f"inbox_{rows}"] = _inbox_costs(rows, max(20, repeat // 5))
     return figures
+
+
+def _cxml_setup(client: FlaskClient) -> Callable[[], None]:
+    """A call that sends the demo customer's cXML setup request, with a payloadID and a
+    BuyerCookie of its own each time (as bench/lua/cxml_setup.lua does)."""
+    template = cxml_setup_template()
+    numbers = itertools.count()
+
+    def set_up() -> None:
+        document = template.replace(UNIQUE.encode(), str(next(numbers)).encode())
+        _expect(client, "POST", "/cxml/demo", data=document, content_type="text/xml; charset=UTF-8")
+
+    return set_up
 
 
 def _inbox_costs(rows: int, repeat: int) -> dict[str, float]:

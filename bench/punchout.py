@@ -1,13 +1,13 @@
-"""Sections 1 and 2: the booking form page (call-up by GET and by POST) next to the bare
-hello-world app, and the whole punch-out (call-up, form, booking, basket page) on SQLite and on
-PostgreSQL."""
+"""Sections 1 and 2: the booking form page (call-up by GET and by POST) and the cXML setup
+request next to the bare hello-world app, and the whole punch-out (call-up, form, booking,
+basket page) on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +16,7 @@ from bench.load import Load, run_wrk
 from bench.servers import WORKERS, Gunicorn, production_environ
 from ociflex import migrate
 from ociflex.booking.form import today
+from tests.support.cxml import DEMO_FROM, Setup, setup_request
 from tests.support.postgres import throwaway_postgres
 
 #: The demo customer's call-up, as its ERP sends it (config/customers/demo.yaml).
@@ -31,6 +32,8 @@ CALLUP = {
     "KOSTENPLAATS": "4100",
     "INKOOPNUMMER": "PO-2026-01",
 }
+#: Where each cXML setup request puts its own part of the payloadID and the BuyerCookie.
+UNIQUE = "BENCH-UNIQUE"
 READY = "ociflex worker "  # logged by each worker once it is ready (ociflex.serving)
 CONNECTIONS = 32
 
@@ -47,6 +50,24 @@ def booking_body() -> str:
         "remarks": "",
     }
     return urlencode(fields)
+
+
+def cxml_setup_template() -> bytes:
+    """The demo customer's PunchOutSetupRequest as its buyer's system sends it (the secret is
+    the benchmark's ``OCIFLEX_DEMO_PASSWORD``), with :data:`UNIQUE` where each request's own
+    payloadID and BuyerCookie go."""
+    setup = Setup(
+        from_credentials=(DEMO_FROM,),
+        sender=DEMO_FROM,
+        shared_secret=production_environ()["OCIFLEX_DEMO_PASSWORD"],
+        browser_form_post="http://127.0.0.1:5000/dev/cxml/cart?session=42",
+        extrinsics=(("CostCenter", "4100"), ("PONumber", "PO-2026-01")),
+        contact=("Jan Jansen", "jan.jansen@demo.example"),
+        buyer_cookie=UNIQUE,
+        payload_id=f"{UNIQUE}@inkoop.demo.example",
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    return setup_request(setup)
 
 
 def measure(url: str, script: str, seconds: float, warmup: float, **options: Any) -> Load:
@@ -80,7 +101,8 @@ def ociflex_server(
 
 
 def form_page(seconds: float, warmup: float, workers: int = WORKERS) -> dict[str, Any]:
-    """Hello world, then the booking form by GET and by POST, each at 32 connections."""
+    """Hello world, then the booking form by GET and by POST and the cXML setup request, each
+    at 32 connections."""
     figures: dict[str, Any] = {"connections": CONNECTIONS}
     options = {"connections": CONNECTIONS, "seconds": seconds, "warmup": warmup}
     with Gunicorn("bench.hello:app", {}, workers=workers) as hello:
@@ -93,8 +115,12 @@ def form_page(seconds: float, warmup: float, workers: int = WORKERS) -> dict[str
     ):
         get = measure(server.url(f"/oci/demo?{body}"), "get.lua", **options)
         post = measure(server.url("/oci/demo"), "callup_post.lua", args=[body], **options)
+        document = cxml_setup_template().decode()
+        cxml = measure(
+            server.url("/cxml/demo"), "cxml_setup.lua", args=[document, UNIQUE], **options
+        )
     hello_rps = figures["hello"]["rps"]
-    for name, load in (("form_get", get), ("form_post", post)):
+    for name, load in (("form_get", get), ("form_post", post), ("cxml_setup", cxml)):
         figures[name] = {**load.as_json(), "ratio_to_hello": round(load.rps / hello_rps, 3)}
     return figures
 

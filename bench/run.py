@@ -1,11 +1,12 @@
 """The benchmark, in one command: ``.venv/bin/python -m bench.run`` (``--quick`` for a short
 smoke run). It prints one table and writes it as JSON to ``bench/results/latest.json``.
 
-Sections: the booking form page next to a bare Flask hello world (same gunicorn settings, same
-run), the whole punch-out on SQLite and PostgreSQL, the inbox with a small and a large table,
-start-up and memory with 1, 100 and 1,000 customer files, and the outbox sending to a local
-SMTP server; and the CPU time one request costs a worker (in-process, which other work on the
-machine does not inflate the way it inflates latencies). See docs/performance.md.
+Sections: the booking form page and the cXML setup request next to a bare Flask hello world
+(same gunicorn settings, same run), the whole punch-out on SQLite and PostgreSQL, the inbox
+with a small and a large table, start-up and memory with 1, 100 and 1,000 customer files, and
+the outbox sending to a local SMTP server; and the CPU time one request costs a worker
+(in-process, which other work on the machine does not inflate the way it inflates latencies).
+See docs/performance.md.
 """
 
 from __future__ import annotations

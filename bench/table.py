@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The form_page section's measures of ociflex, each shown as a share of the hello world.
+NEXT_TO_HELLO = {
+    "form_get": "booking form, call-up GET",
+    "form_post": "booking form, call-up POST",
+    "cxml_setup": "cXML setup request (POST /cxml/demo)",
+}
+
 
 def _load_row(label: str, load: dict[str, Any], extra: str = "") -> list[str]:
     return [
@@ -20,9 +27,9 @@ def _rows(figures: dict[str, Any]) -> list[list[str]]:
     rows: list[list[str]] = []
     if form := figures.get("form_page"):
         rows.append(_load_row("hello world (bare Flask)", form["hello"]))
-        for page in ("form_get", "form_post"):
+        for page, label in NEXT_TO_HELLO.items():
             ratio = f"{form[page]['ratio_to_hello']:.0%} of hello world"
-            rows.append(_load_row(f"booking form, call-up {page[5:].upper()}", form[page], ratio))
+            rows.append(_load_row(label, form[page], ratio))
     for engine, load in (figures.get("round_trip") or {}).items():
         if engine == "connections" or not isinstance(load, dict):
             continue
@@ -64,7 +71,8 @@ def _rows(figures: dict[str, Any]) -> list[list[str]]:
         )
     if cpu := figures.get("cpu"):
         costs = [
-            f"{name} {cpu[name]:.2f}" for name in ("hello", "form_get", "form_post", "round_trip")
+            f"{name} {cpu[name]:.2f}"
+            for name in ("hello", "form_get", "form_post", "cxml_setup", "round_trip")
         ]
         for name, value in cpu.items():
             if name.startswith("inbox_"):

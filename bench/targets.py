@@ -68,6 +68,13 @@ TARGETS = (
     _form("form_get"),
     _form("form_post"),
     Target(
+        "cXML setup request",
+        ">= 50% of hello world",
+        ("form_page", "cxml_setup"),
+        lambda f: f"{f['ratio_to_hello']:.0%}, p99 {f['p99_ms']:.1f} ms",
+        lambda f: f["ratio_to_hello"] >= 0.5,
+    ),
+    Target(
         "round trip on SQLite",
         ">= 300 completed bookings/s, 0 errors",
         ("round_trip", "sqlite"),

@@ -1,4 +1,4 @@
-"""The benchmark script runs end to end (its shortest section) and writes its JSON report with
+"""The benchmark script runs end to end (its shortest sections) and writes its JSON report with
 every target in it; speed itself is never asserted here."""
 
 import json
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_a_short_run_writes_the_figures_and_every_target(tmp_path: Path) -> None:
     output = tmp_path / "latest.json"
-    command = [sys.executable, "-m", "bench.run", "--quick", "--only", "form_page"]
+    command = [sys.executable, "-m", "bench.run", "--quick", "--only", "form_page", "--only", "cpu"]
     command += ["--seconds", "1", "--no-postgres", "--output", str(output)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -23,14 +23,19 @@ def test_a_short_run_writes_the_figures_and_every_target(tmp_path: Path) -> None
     figures = json.loads(output.read_text())
     assert figures["cpu_count"] >= 1
     form = figures["form_page"]
-    for page in ("hello", "form_get", "form_post"):
+    for page in ("hello", "form_get", "form_post", "cxml_setup"):
         assert form[page]["requests"] > 0
         assert form[page]["errors"] == 0, form[page]
-    assert form["form_get"]["ratio_to_hello"] == pytest.approx(
-        form["form_get"]["rps"] / form["hello"]["rps"], rel=0.01
-    )
+    for page in ("form_get", "cxml_setup"):
+        assert form[page]["ratio_to_hello"] == pytest.approx(
+            form[page]["rps"] / form["hello"]["rps"], rel=0.01
+        )
+    assert figures["cpu"]["cxml_setup"] > 0
     measured = {t["target"]: t["met"] for t in figures["targets"]}
-    assert len(measured) == 6
+    assert len(measured) == 7
     assert measured["booking form (GET)"] in (True, False)
+    assert measured["cXML setup request"] in (True, False)
     assert measured["outbox to a local SMTP server"] is None  # not run
     assert "booking form, call-up POST" in result.stdout
+    assert "cXML setup request (POST /cxml/demo)" in result.stdout
+    assert "cxml_setup" in result.stdout  # in the CPU row
