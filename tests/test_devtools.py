@@ -380,6 +380,28 @@ def test_hook_page_accepts_a_valid_basket(dev_app: Flask, dev_client: FlaskClien
     assert 'class="problem' not in page
 
 
+def test_hook_page_checks_a_field_at_the_length_agreed_with_the_customer(
+    environ: dict[str, str], customers_dir: Path
+) -> None:
+    # The customer's SAP was agreed to take 11 characters in CUST_FIELD2 (a WBS element).
+    acme = (customers_dir / "acme.yaml").read_text(encoding="utf-8")
+    (customers_dir / "wider.yaml").write_text(f"{acme}max_lengths:\n  cust_field2: 11\n")
+    app = create_app({**environ, "OCIFLEX_DEV_TOOLS": "1"})
+    client = app.test_client(use_cookies=False)
+    line = MultiDict([*VALID_LINE, ("NEW_ITEM-CUST_FIELD2[1]", "D-2026-0042")])
+
+    agreed = client.post("/dev/erp/hook?customer=wider", data=line).get_data(as_text=True)
+    anyone = client.post("/dev/erp/hook", data=line).get_data(as_text=True)
+    app.extensions["ociflex.engine"].dispose()
+
+    assert rows_of(agreed)["NEW_ITEM-CUST_FIELD2[1]"][2] == "OK"
+    assert text_of(agreed, "verdict") == accepted(app)
+    assert "CUST_FIELD2 11" in text_of(agreed, "checked-as")
+    assert 'href="/dev/erp?customer=wider"' in agreed  # back to this customer's call-up
+    # Without a customer, SAP's default length still holds.
+    assert rows_of(anyone)["NEW_ITEM-CUST_FIELD2[1]"][2] != "OK"
+
+
 def test_hook_page_accepts_long_text_lines_as_every_browser_posts_them(
     dev_app: Flask, dev_client: FlaskClient
 ) -> None:

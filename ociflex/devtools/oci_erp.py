@@ -227,7 +227,13 @@ def hook() -> str:
     order for its bookings when the customer sends its orders by cXML."""
     query = urlencode(list(request.args.items(multi=True)))
     if request.method == "GET":
-        return render_template("devtools/hook.html", report=None, charset=None, query=query)
+        return render_template(
+            "devtools/hook.html",
+            report=None,
+            charset=None,
+            query=query,
+            customer_id=request.args.get("customer"),
+        )
     try:
         pairs, charset = decode_form(request.get_data())
     except FormEncodingError:
@@ -236,11 +242,14 @@ def hook() -> str:
     file_charset = oci_settings(customer).default_charset if customer else None
     sent = _sent_basket(customer, pairs) if customer else None
     asked = sent.charset if sent else None
-    report = check_basket_post(pairs, charset, asked or file_charset)
+    raised = oci_settings(customer).max_lengths if customer else {}
+    report = check_basket_post(pairs, charset, asked or file_charset, raised)
     if sent is not None:
         mark_replacements(report, dict(sent.fields), sent.charset)
     page = {
         "report": report,
+        "raised": raised,
+        "customer_id": customer.id if customer else None,
         "charset": charset,
         "file_charset": file_charset,
         "asked": asked,

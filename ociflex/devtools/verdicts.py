@@ -121,10 +121,15 @@ def _field_of(name: str) -> str:
 
 
 def check_basket_post(
-    pairs: Iterable[tuple[str, str]], charset: str, expected: str | None = None
+    pairs: Iterable[tuple[str, str]],
+    charset: str,
+    expected: str | None = None,
+    raised: Mapping[str, int] | None = None,
 ) -> BasketReport:
     """The rows of each line of a received basket with their verdicts (see the module doc);
-    ``expected``: the charset the ERP expects the basket in, when known."""
+    ``expected``: the charset the ERP expects the basket in, when known; ``raised``: the
+    NEW_ITEM fields this customer's SAP was agreed to take longer (``max_lengths``), checked at
+    that length instead of SAP's default."""
     pairs = list(pairs)
     charset_check = CharsetCheck(
         arrived=charset,
@@ -133,7 +138,10 @@ def check_basket_post(
     )
     # A post that is neither UTF-8 nor windows-1252 was decoded with replacement characters.
     checked_charset = charset if codec_for(charset) is not None else "utf-8"
-    problems = basket_problems(pairs, checked_charset, NEW_ITEM_MAX_LENGTHS.get)
+    raised = raised or {}
+    problems = basket_problems(
+        pairs, checked_charset, lambda field: raised.get(field, NEW_ITEM_MAX_LENGTHS.get(field))
+    )
     lines: dict[int, list[Row]] = {}
     others: list[Row] = []
     by_name: dict[str, list[Row]] = {}
