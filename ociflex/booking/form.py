@@ -3,11 +3,13 @@
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from babel.support import Translations
 from flask_babel import format_currency, format_date, get_locale, gettext
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     DateField,
     HiddenField,
@@ -16,9 +18,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms import Field as FormField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ociflex.booking.fields import CONTROL_CHARACTERS
+from ociflex.booking.form_html import options_html
 from ociflex.customers.model import Customer, Field
 from ociflex.i18n import wtforms_translations
 
@@ -42,7 +47,29 @@ class BookingForm(FlaskForm):
         def get_translations(self, form: FlaskForm) -> Translations:
             return wtforms_translations()
 
+        def bind_field(
+            self, form: "BookingForm", unbound_field: UnboundField, options: dict[str, object]
+        ) -> FormField:
+            """A copy of the field as bound once for the form class. Binding builds its label,
+            flags and checks of its validators, the same on every call-up: most of what making
+            the form cost. Processing then gives the copy its own data and errors; what the
+            copies share (label, flags, validators, choices) no form changes."""
+            kept = form.bound_fields.get(unbound_field)
+            if kept is None:
+                kept = super().bind_field(form, unbound_field, options)
+                kept._form = None
+                form.bound_fields[unbound_field] = kept
+            field = object.__new__(type(kept))
+            field.__dict__.update(kept.__dict__)
+            field._form = form
+            field.meta = self
+            return field
+
     customer: Customer
+    #: Select field name -> its options as HTML, written once with the form class.
+    options: ClassVar[dict[str, Markup]]
+    #: Each field as bound once for the form class (see ``Meta.bind_field``).
+    bound_fields: ClassVar[dict[UnboundField, FormField]]
 
     def validate_vehicle(self, field: SelectField) -> None:
         if self.customer.vehicle(field.data or "") is None:
@@ -140,17 +167,18 @@ def _build_form_class(customer: Customer) -> type[BookingForm]:
     language = customer.language
     currency = customer.cart.currency
     required = InputRequired(gettext("Please fill in this field."))
+    vehicles = [
+        SelectChoice(v.code, f"{v.name.get(language)} — {_rate(v.day_rate, currency)}")
+        for v in customer.vehicles
+    ]
+    locations = [SelectChoice(location) for location in customer.locations]
     attributes: dict[str, object] = {
         "customer": customer,
+        "options": {"vehicle": options_html(vehicles), "location": options_html(locations)},
+        "bound_fields": {},
         "punchout": HiddenField(),
         "vehicle": SelectField(
-            gettext("Vehicle"),
-            choices=[
-                SelectChoice(v.code, f"{v.name.get(language)} — {_rate(v.day_rate, currency)}")
-                for v in customer.vehicles
-            ],
-            validate_choice=False,
-            validators=[required],
+            gettext("Vehicle"), choices=vehicles, validate_choice=False, validators=[required]
         ),
         "start": DateField(gettext("First day"), validators=[required]),
         "end": DateField(gettext("Last day"), validators=[required]),
@@ -158,7 +186,7 @@ def _build_form_class(customer: Customer) -> type[BookingForm]:
     if customer.locations:
         attributes["location"] = SelectField(
             gettext("Pickup location"),
-            choices=[SelectChoice(location) for location in customer.locations],
+            choices=locations,
             validate_choice=False,
             validators=[required],
         )

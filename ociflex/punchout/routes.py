@@ -14,6 +14,7 @@ transaction of its own, whose failure never keeps the buyer's system from its an
 
 from flask import Flask
 
+from ociflex.booking.form_html import field_row
 from ociflex.booking.token import PunchoutTokens
 from ociflex.cxml.start_page import StartPageTokens
 from ociflex.punchout import cxml_endpoint, cxml_start, oci_callup
@@ -29,5 +30,7 @@ def init_app(app: Flask) -> None:
     app.extensions["ociflex.start_page_tokens"] = StartPageTokens(
         *keys, config["OCIFLEX_START_PAGE_MAX_AGE"]
     )
+    # The booking form's fields (templates/punchout/form.html).
+    app.jinja_env.globals["field_row"] = field_row
     app.register_blueprint(oci_bp)
     app.register_blueprint(cxml_bp)
