@@ -146,6 +146,21 @@ def make_environ(tmp_path: Path, database_url: str, customers_dir: Path) -> dict
     }
 
 
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[Flask]:
+    """One testing app for a whole module, on a SQLite file of its own with the demo and the
+    test customers: for tests that look at what the app builds, not at what it stores."""
+    tmp_path = tmp_path_factory.mktemp("module_app")
+    database = tmp_path / "ociflex.sqlite3"
+    shutil.copyfile(migrated_sqlite, database)
+    customers_dir = tmp_path / "customers"
+    shutil.copytree(TEST_CUSTOMERS, customers_dir)
+    shutil.copy(ROOT / "config" / "customers" / "demo.yaml", customers_dir / "demo.yaml")
+    app = create_app(make_environ(tmp_path, f"sqlite:///{database}", customers_dir))
+    yield app
+    app.extensions["ociflex.engine"].dispose()
+
+
 @pytest.fixture
 def environ(tmp_path: Path, database_url: str, customers_dir: Path) -> dict[str, str]:
     return make_environ(tmp_path, database_url, customers_dir)

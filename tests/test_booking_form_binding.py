@@ -2,38 +2,23 @@
 ``Meta.bind_field``): each form is the form WTForms' own binding makes, and no two forms share
 what a call-up or a posted form gives them."""
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask, g
 from werkzeug.datastructures import MultiDict
 from wtforms import Field
 from wtforms.fields.core import UnboundField
 
-from ociflex import create_app
 from ociflex.booking.form import BookingForm, booking_form_class
 from ociflex.customers.registry import customers
-from tests.conftest import make_environ
-from tests.support.punchout import days_from_today
+from tests.support.punchout import days_from_today, demo_booking
 
 #: WTForms' own binding, passed as a form's meta option.
 WTFORMS_BINDING = {"bind_field": lambda form, unbound, options: unbound.bind(form=form, **options)}
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[Flask]:
-    tmp_path = tmp_path_factory.mktemp("form_binding")
-    database = tmp_path / "ociflex.sqlite3"
-    shutil.copyfile(migrated_sqlite, database)
-    root = Path(__file__).resolve().parent.parent
-    customers_dir = tmp_path / "customers"
-    shutil.copytree(root / "tests" / "customers", customers_dir)
-    shutil.copy(root / "config" / "customers" / "demo.yaml", customers_dir / "demo.yaml")
-    app = create_app(make_environ(tmp_path, f"sqlite:///{database}", customers_dir))
-    yield app
-    app.extensions["ociflex.engine"].dispose()
+def app(module_app: Flask) -> Flask:
+    return module_app
 
 
 def _form_class(customer_id: str, language: str) -> type[BookingForm]:
@@ -60,17 +45,7 @@ def _seen(field: Field) -> tuple[object, ...]:
 
 
 def _posted(**changes: str) -> MultiDict[str, str]:
-    form = {
-        "punchout": "token",
-        "vehicle": "COMPACT",
-        "start": days_from_today(7),
-        "end": days_from_today(7),
-        "location": "Utrecht Papendorp",
-        "cost_centre": "4100",
-        "remarks": "",
-        **changes,
-    }
-    return MultiDict(form)
+    return MultiDict({"punchout": "token", **demo_booking(**changes)})
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])

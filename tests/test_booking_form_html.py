@@ -3,9 +3,7 @@ what the ``field_row`` macro of templates/punchout/_field.html writes (the opera
 still uses the macro): every kind of field, with and without values, errors and attributes, in
 both languages, and hypothesis' values wherever a user's text ends up."""
 
-import shutil
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask, g
@@ -14,12 +12,10 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 from wtforms import Field
 
-from ociflex import create_app
 from ociflex.booking.form import BookingForm, booking_form_class
 from ociflex.booking.form_html import field_row
 from ociflex.customers.registry import customers
 from ociflex.ops.auth import LoginForm
-from tests.conftest import make_environ
 
 #: A user's text at its worst: markup, quotes, ampersands, entities, line breaks, non-ASCII.
 TEXT = st.one_of(
@@ -37,17 +33,8 @@ ATTRIBUTE = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[Flask]:
-    tmp_path = tmp_path_factory.mktemp("form_html")
-    database = tmp_path / "ociflex.sqlite3"
-    shutil.copyfile(migrated_sqlite, database)
-    root = Path(__file__).resolve().parent.parent
-    customers_dir = tmp_path / "customers"
-    shutil.copytree(root / "tests" / "customers", customers_dir)
-    shutil.copy(root / "config" / "customers" / "demo.yaml", customers_dir / "demo.yaml")
-    app = create_app(make_environ(tmp_path, f"sqlite:///{database}", customers_dir))
-    yield app
-    app.extensions["ociflex.engine"].dispose()
+def app(module_app: Flask) -> Flask:
+    return module_app
 
 
 def _macro(app: Flask) -> Callable[..., Markup]:
