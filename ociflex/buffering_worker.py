@@ -78,6 +78,11 @@ class OneAtATime:
         if (body := buffered_body(environ, self.limit)) is not None:
             environ["wsgi.input"] = body
             environ["wsgi.input_terminated"] = True
+            # A chunked body is whole now, its length known: werkzeug compares its size limits
+            # with the Content-Length only (and ignores it beside chunked), so the app's limits
+            # and its 413 page hold for a chunked body too.
+            environ["CONTENT_LENGTH"] = str(len(body.getbuffer()))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
         with self.lock:
             answer = self.app(environ, start_response)
             try:

@@ -47,6 +47,22 @@ def test_a_chunked_body_is_read_one_byte_beyond_the_limit_so_the_app_sees_it_is_
     assert len(body.read()) == 101
 
 
+def test_a_chunked_body_over_the_apps_limit_gets_the_apps_413(served: GunicornServer) -> None:
+    # werkzeug checks its size limit against the Content-Length only: a chunked body once
+    # passed it, and was read whole, however long.
+    chunk = b"a" * 10_000
+    request = (
+        b"POST /oci/demo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(10))
+        + b"0\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = connection.makefile("rb").read().decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+
+
 def test_a_body_cut_short_by_the_client_is_what_arrived() -> None:
     body = buffered_body(_environ(b"a=1", "10"), limit=100)
     assert body is not None
