@@ -158,26 +158,33 @@ def _browser_form_post(customer: Customer, setup: etree._Element) -> str:
     return url
 
 
+def fields_carried(customer: Customer) -> frozenset[str]:
+    """The fields a setup request carries: those with an Extrinsic, and the end user's
+    Contact; the employee fills in the others in the booking form."""
+    return frozenset(cxml_settings(customer).extrinsics) | frozenset(FROM_CONTACT)
+
+
 def _fields(customer: Customer, setup: etree._Element) -> dict[str, str]:
     """Each field's value from its Extrinsics (or the end user's Contact), checked; a field
     the request does not carry is left for the booking form ("")."""
     extrinsics = _extrinsics(setup)
     contact = _end_user(setup)
     mapped = cxml_settings(customer).extrinsics
+    carried = fields_carried(customer)
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     for name, field in customer.fields.items():
+        if name not in carried:
+            values[name] = ""
+            continue
         if name in mapped:
             sent = [extrinsics.get(extrinsic.casefold(), "") for extrinsic in mapped[name]]
             value = " ".join(part for part in sent if part)
             sources[name] = "Extrinsic " + " + ".join(mapped[name])
-        elif name in FROM_CONTACT:
+        else:
             element = FROM_CONTACT[name]
             value = text_of(child(contact, element))
             sources[name] = f'Contact role="endUser" {element}'
-        else:
-            values[name] = ""
-            continue
         if name == "full_name":
             value = " ".join(value.split())  # a name from parts: no double or trailing blanks
         _check(field, value, sources[name])

@@ -28,10 +28,10 @@ from ociflex.booking.edit import booking_of, is_editable
 from ociflex.booking.session import Operation, PunchoutSession
 from ociflex.booking.token import TokenError, TokenExpired
 from ociflex.customers.model import Customer
-from ociflex.cxml.config import CXML, cxml_settings
-from ociflex.cxml.customer_section import FROM_CONTACT
+from ociflex.cxml.config import CXML
 from ociflex.cxml.order_message import CartLine, build_cart
 from ociflex.cxml.responses import Envelope
+from ociflex.cxml.setup import fields_carried
 from ociflex.db import get_session
 from ociflex.models import RentalRequest, StartPage
 from ociflex.ops.labels import status_label
@@ -73,18 +73,12 @@ def start(customer_id: str, token: str) -> tuple[str, int]:
     )
     if session.operation is Operation.CREATE:
         initial = {f"field_{name}": value for name, value in session.fields.items()}
-        return opening_form_page(customer, session, initial, sent=_sent_in_setup(customer))
+        return opening_form_page(customer, session, initial, sent=fields_carried(customer))
     rental = _request_of(customer, session)
     if session.operation is Operation.EDIT and is_editable(rental):
         # The booking's own values, which its form checked: nothing received to correct.
         return opening_form_page(customer, session, _filled_in(customer, rental))
     return _booking_view(customer, session, rental)
-
-
-def _sent_in_setup(customer: Customer) -> set[str]:
-    """The fields a setup request carries (see :mod:`ociflex.cxml.setup`): those with an
-    Extrinsic, and the end user's Contact; the employee fills in the others."""
-    return set(cxml_settings(customer).extrinsics) | set(FROM_CONTACT)
 
 
 def _started_session(customer: Customer, token: str) -> PunchoutSession:
