@@ -34,6 +34,7 @@ from ociflex.oci.callup import Params
 from ociflex.oci.config import OCI, oci_settings
 from ociflex.oci.encodings import form_codec
 from ociflex.oci.form_encoding import FormEncodingError, decode_form
+from ociflex.oci.limits import NEW_ITEM_MAX_LENGTHS
 
 #: Parameters that the FUNCTION presets set (and remove again), upper-case.
 FUNCTION_PARAMS = ("FUNCTION", "PRODUCTID", "QUANTITY", "SEARCHSTRING")
@@ -239,11 +240,13 @@ def hook() -> str:
     except FormEncodingError:
         abort(400)
     customer = _oci_customer(request.args.get("customer", ""))
-    file_charset = oci_settings(customer).default_charset if customer else None
+    settings = oci_settings(customer) if customer else None
+    file_charset = settings.default_charset if settings else None
+    raised = settings.max_lengths if settings else {}
     sent = _sent_basket(customer, pairs) if customer else None
     asked = sent.charset if sent else None
-    raised = oci_settings(customer).max_lengths if customer else {}
-    report = check_basket_post(pairs, charset, asked or file_charset, raised)
+    limit = settings.limit if settings else NEW_ITEM_MAX_LENGTHS.get
+    report = check_basket_post(pairs, charset, asked or file_charset, limit)
     if sent is not None:
         mark_replacements(report, dict(sent.fields), sent.charset)
     page = {

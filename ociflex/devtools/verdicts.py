@@ -14,7 +14,7 @@ whose characters ociflex had to replace to fit that charset says which (``€`` 
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -124,12 +124,11 @@ def check_basket_post(
     pairs: Iterable[tuple[str, str]],
     charset: str,
     expected: str | None = None,
-    raised: Mapping[str, int] | None = None,
+    limit: Callable[[str], int | None] = NEW_ITEM_MAX_LENGTHS.get,
 ) -> BasketReport:
     """The rows of each line of a received basket with their verdicts (see the module doc);
-    ``expected``: the charset the ERP expects the basket in, when known; ``raised``: the
-    NEW_ITEM fields this customer's SAP was agreed to take longer (``max_lengths``), checked at
-    that length instead of SAP's default."""
+    ``expected``: the charset the ERP expects the basket in, when known; ``limit``: a NEW_ITEM
+    field's length, SAP's default unless the customer is known (its ``max_lengths``)."""
     pairs = list(pairs)
     charset_check = CharsetCheck(
         arrived=charset,
@@ -138,10 +137,7 @@ def check_basket_post(
     )
     # A post that is neither UTF-8 nor windows-1252 was decoded with replacement characters.
     checked_charset = charset if codec_for(charset) is not None else "utf-8"
-    raised = raised or {}
-    problems = basket_problems(
-        pairs, checked_charset, lambda field: raised.get(field, NEW_ITEM_MAX_LENGTHS.get(field))
-    )
+    problems = basket_problems(pairs, checked_charset, limit)
     lines: dict[int, list[Row]] = {}
     others: list[Row] = []
     by_name: dict[str, list[Row]] = {}

@@ -53,8 +53,9 @@ class OciSettings:
         return self.params[field.name]
 
     def limit(self, new_item_field: str) -> int | None:
-        """Maximum length of a NEW_ITEM field for this buyer (``None``: unlimited)."""
-        return self.max_lengths.get(new_item_field, NEW_ITEM_MAX_LENGTHS[new_item_field])
+        """Maximum length of a NEW_ITEM field for this buyer (``None``: unlimited, or no NEW_ITEM
+        field: a received basket may name any)."""
+        return self.max_lengths.get(new_item_field, NEW_ITEM_MAX_LENGTHS.get(new_item_field))
 
 
 def oci_settings(customer: Customer) -> OciSettings:
