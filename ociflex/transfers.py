@@ -27,13 +27,13 @@ be opened (:func:`prune_start_pages`).
 """
 
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -217,10 +217,22 @@ def customer_key(customer_id: str) -> str:
     return UNKNOWN_CUSTOMERS
 
 
-def _upsert(connection: Connection) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(TransferBudget)
+def _counting(insert: Callable[[type[TransferBudget]], Any]) -> Any:
+    """One more entry of a budget key (bound parameters named as :class:`BudgetKey`'s fields),
+    inserted or added, read back with its summary's id."""
+    table = TransferBudget.__table__
+    keys = [column.name for column in table.primary_key]
+    return (
+        insert(TransferBudget)
+        .values({**{name: bindparam(name) for name in keys}, "seen": 1})
+        .on_conflict_do_update(index_elements=keys, set_={"seen": table.c.seen + 1})
+        .returning(table.c.seen, table.c.summary_id)
+    )
+
+
+#: Built once per dialect, as ociflex.history does its counts: under a flood every rejected
+#: entry runs it.
+_COUNTING = {"postgresql": _counting(postgresql.insert), "sqlite": _counting(sqlite.insert)}
 
 
 def count_against_budget(connection: Connection, key: BudgetKey) -> tuple[int, int | None]:
@@ -231,17 +243,7 @@ def count_against_budget(connection: Connection, key: BudgetKey) -> tuple[int, i
     SQLite 3.35+, PostgreSQL): the row (SQLite: the database) stays locked until the
     transaction ends, so two workers can never both take the last entry of a budget.
     """
-    table = TransferBudget.__table__
-    statement = (
-        _upsert(connection)
-        .values(**asdict(key), seen=1)
-        .on_conflict_do_update(
-            index_elements=[column.name for column in table.primary_key],
-            set_={"seen": table.c.seen + 1},
-        )
-        .returning(table.c.seen, table.c.summary_id)
-    )
-    seen, summary_id = connection.execute(statement).one()
+    seen, summary_id = connection.execute(_COUNTING[connection.dialect.name], asdict(key)).one()
     return seen, summary_id
 
 
