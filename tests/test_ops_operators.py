@@ -1,7 +1,8 @@
 """Operator accounts and the login check as functions, without a request: names, password
 policy and hashes, sessions ended by disabling and password resets, the lockout's and the
 slow-down's arithmetic per user name and address, per address and per user name, equal work
-for unknown user names, pruning. On SQLite and PostgreSQL."""
+for unknown user names, pruning; the lockouts as the admins' page shows them, and lifting one.
+On SQLite and PostgreSQL."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -26,13 +27,15 @@ from ociflex.ops.operators import (
     authenticate,
     disable_operator,
     enable_operator,
+    lift_lockout,
     list_operators,
+    name_lockouts,
     set_password,
 )
-from ociflex.ops.sessions import resume_session, start_session
+from ociflex.ops.sessions import SessionLimits, resume_session, start_session
 from tests.conftest import OPERATOR_PASSWORD
 
-LONG = timedelta(hours=1)
+LIMITS = SessionLimits(idle_timeout=timedelta(hours=1), max_age=timedelta(hours=1))
 #: Olga's desk, and someone who knows her user name.
 DESK = "192.0.2.10"
 ATTACKER = "203.0.113.66"
@@ -119,9 +122,7 @@ def test_disabling_ends_every_session_and_enabling_does_not_revive_them(
 
     assert _open_sessions(session, operator.id) == 0
     enable_operator(session, "olga")
-    assert all(
-        resume_session(session, token, idle_timeout=LONG, max_age=LONG) is None for token in tokens
-    )
+    assert all(resume_session(session, token, LIMITS) is None for token in tokens)
     assert authenticate(session, "olga", OPERATOR_PASSWORD, "127.0.0.1") is not None
 
 
@@ -132,7 +133,7 @@ def test_a_new_password_replaces_the_old_one_and_ends_the_sessions(
 
     set_password(session, "olga", "a-brand-new-secret")
 
-    assert resume_session(session, token, idle_timeout=LONG, max_age=LONG) is None
+    assert resume_session(session, token, LIMITS) is None
     assert authenticate(session, "olga", OPERATOR_PASSWORD, "127.0.0.1") is None
     assert authenticate(session, "olga", "a-brand-new-secret", "127.0.0.1") is not None
 
@@ -391,3 +392,91 @@ def test_a_success_is_recorded_with_the_last_login(session: Session, operator: O
         "127.0.0.1",
         True,
     )
+
+
+# --- Lockouts as admins see and lift them ------------------------------------------------------
+
+
+def test_the_lockouts_shown_count_as_the_login_does(session: Session, operator: Operator) -> None:
+    """Olga locked from two addresses, not from her desk (a success there restarted its count);
+    piet held by the brake; kees slowed down but not locked."""
+    add_operator(session, "piet", "a-long-enough-secret")
+    _failures(session, *[ATTACKER] * 5, *["198.51.100.1"] * 5, *[DESK] * 5)
+    session.add(LoginAttempt(username="olga", client_address=DESK, at=utcnow(), succeeded=True))
+    session.add_all(
+        LoginAttempt(
+            username=name,
+            client_address=f"198.51.100.{n // 5 + 10}",
+            at=utcnow() - timedelta(minutes=minutes),
+            succeeded=False,
+        )
+        for name, count, minutes in (("piet", NAME_BRAKE_FAILURES, 3), ("kees", 4, 1))
+        for n in range(count)
+    )
+    session.commit()
+    now = utcnow()
+
+    lockouts = name_lockouts(session, ["olga", "piet", "kees", "nobody"], now)
+
+    assert set(lockouts) == {"olga", "piet"}
+    assert (lockouts["olga"].addresses, lockouts["olga"].everybody) == (2, False)
+    assert timedelta(minutes=13) < lockouts["olga"].until - now <= timedelta(minutes=14)
+    assert (lockouts["piet"].addresses, lockouts["piet"].everybody) == (10, True)
+    with pytest.raises(LoginLocked):
+        authenticate(session, "olga", OPERATOR_PASSWORD, "198.51.100.1")
+    assert authenticate(session, "olga", OPERATOR_PASSWORD, DESK) is not None
+
+
+def test_lifting_a_lockout_forgets_the_failures_of_that_user_name_only(
+    session: Session, operator: Operator
+) -> None:
+    _failures(session, *[ATTACKER] * 5)
+    session.add_all(
+        LoginAttempt(username=f"guess{n}", client_address=ATTACKER, at=utcnow(), succeeded=False)
+        for n in range(3)
+    )
+    session.add(LoginAttempt(username="olga", client_address=DESK, at=utcnow(), succeeded=True))
+    session.commit()
+
+    assert lift_lockout(session, "OLGA") == 5
+
+    left = session.execute(select(LoginAttempt.username, LoginAttempt.succeeded)).all()
+    assert sorted(tuple(row) for row in left) == [
+        ("guess0", False),
+        ("guess1", False),
+        ("guess2", False),
+        ("olga", True),
+    ]
+    assert name_lockouts(session, ["olga"], utcnow()) == {}
+    _later(session)
+    assert authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER) is not None
+
+
+def test_an_address_locked_by_other_user_names_stays_locked_after_lifting(
+    session: Session, operator: Operator
+) -> None:
+    for n in range(20):
+        _fail(session, f"guess{n}")
+
+    lift_lockout(session, "olga")
+
+    with pytest.raises(LoginLocked):
+        authenticate(session, "olga", OPERATOR_PASSWORD, ATTACKER)
+
+
+def test_a_lockout_lifted_while_the_operator_logs_in_does_not_fail_her_login(
+    app: Flask, session: Session, operator: Operator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin's lift deletes her attempt, still being checked, from under the login."""
+
+    def check_while_an_admin_lifts(password_hash: str, password: str) -> bool:
+        with session_for(app) as admins_session:
+            lift_lockout(admins_session, "olga")
+        return check_password_hash(password_hash, password)
+
+    monkeypatch.setattr(operators, "check_password_hash", check_while_an_admin_lifts)
+
+    olga = authenticate(session, "olga", OPERATOR_PASSWORD, DESK)
+
+    assert olga is not None
+    assert olga.last_login_at is not None

@@ -1,7 +1,7 @@
 """Database models (SQLAlchemy 2). Schema changes go through Alembic: ``ociflex/migrations``."""
 
 from ociflex.models.base import Base, UtcDateTime, utcnow
-from ociflex.models.operators import LoginAttempt, Operator, OperatorSession
+from ociflex.models.operators import LoginAttempt, Operator, OperatorEvent, OperatorSession
 from ociflex.models.orders import (
     ORDER_HANDLINGS,
     ORDER_STATES,
@@ -33,6 +33,7 @@ __all__ = [
     "Base",
     "LoginAttempt",
     "Operator",
+    "OperatorEvent",
     "OperatorSession",
     "OutboxMessage",
     "PurchaseOrder",

@@ -1,4 +1,5 @@
-"""Euromobil's operations staff: accounts, server-side sessions and login attempts."""
+"""Euromobil's operations staff: accounts, server-side sessions, login attempts and the trail
+of what admins did to the accounts."""
 
 from datetime import datetime
 
@@ -18,6 +19,8 @@ class Operator(Base):
     #: werkzeug scrypt hash; the password itself is never stored or shown.
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: May administer the operators at /ops/operators; the first admin is named on the CLI.
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -53,3 +56,19 @@ class LoginAttempt(Base):
     client_address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class OperatorEvent(Base):
+    """One change to an operator account, kept for good: who made it, what, whom, when
+    and from where. ``actor_id`` and ``client_address`` are None for a change made on the
+    command line, by whoever may run it on the server."""
+
+    __tablename__ = "operator_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    #: add, disable, enable, set_password, lift_lockout, grant_admin or revoke_admin.
+    action: Mapped[str] = mapped_column(String(20))
+    client_address: Mapped[str | None] = mapped_column(String(64))

@@ -29,11 +29,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-# The route modules register their views on bp when imported: operators and login, the inbox,
-# a request's page, the failing e-mails, the workflow actions, the transfer log and the
-# purchase orders.
+# The route modules register their views on bp when imported: login, the operators'
+# administration, the inbox, a request's page, the failing e-mails, the
+# workflow actions, the transfer log and the purchase orders.
 from ociflex.ops import (  # noqa: E402
     actions,
+    admin,
     auth,
     inbox,
     orders,
@@ -42,4 +43,14 @@ from ociflex.ops import (  # noqa: E402
     transfers,
 )
 
-__all__ = ["actions", "auth", "bp", "inbox", "orders", "outbox_page", "request_page", "transfers"]
+__all__ = [
+    "actions",
+    "admin",
+    "auth",
+    "bp",
+    "inbox",
+    "orders",
+    "outbox_page",
+    "request_page",
+    "transfers",
+]

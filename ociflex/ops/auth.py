@@ -3,6 +3,7 @@
 Public interface for the other ops modules:
 
 - :func:`login_required`: decorator for views that need a logged-in operator;
+- :func:`admin_required`: the same for views only admins may use (others get 403);
 - :func:`current_operator`: the operator of the request, inside such a view;
 - :func:`client_address`: the address to record with a change (``request.remote_addr``).
 
@@ -14,7 +15,6 @@ allows, 400 without a valid CSRF token; a successful login or logout answers 303
 import functools
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -45,7 +45,7 @@ from ociflex.ops.operators import (
     LoginRefused,
     authenticate,
 )
-from ociflex.ops.sessions import end_session, resume_session, start_session
+from ociflex.ops.sessions import SessionLimits, end_session, resume_session, start_session
 
 log = logging.getLogger(__name__)
 
@@ -122,17 +122,43 @@ def login_required(view: View) -> View:
     return guarded
 
 
+def admin_required(view: View) -> View:
+    """Let only a logged-in admin through (see :func:`login_required`); another operator gets
+    403 with a page that says so."""
+
+    @functools.wraps(view)
+    def guarded(*args: object, **kwargs: object) -> ResponseReturnValue:
+        if not current_operator().admin:
+            log.warning(
+                "ops request refused: operator=%s is no admin (%s %s)",
+                current_operator().username,
+                request.method,
+                request.path,
+            )
+            return _not_an_admin()
+        return view(*args, **kwargs)
+
+    return login_required(guarded)
+
+
+def _not_an_admin() -> ResponseReturnValue:
+    page = render_template(
+        "ops/refused.html",
+        heading=gettext("Operators"),
+        problem=gettext(
+            "Only admins can manage the operators. Ask an admin if you need an account changed."
+        ),
+        back_url=url_for("ops.inbox"),
+        back_text=gettext("Back to the inbox"),
+    )
+    return page, 403
+
+
 def _resume_session() -> Operator | None:
     token = session.get(SESSION_KEY)
     if not isinstance(token, str):
         return None
-    config = current_app.config
-    return resume_session(
-        get_session(),
-        token,
-        idle_timeout=timedelta(minutes=config["OCIFLEX_OPS_IDLE_MINUTES"]),
-        max_age=config["PERMANENT_SESSION_LIFETIME"],
-    )
+    return resume_session(get_session(), token, SessionLimits.of(current_app.config))
 
 
 def _wants_page() -> bool:

@@ -6,18 +6,23 @@ operator's user name locks it for his own address only. Every attempt is a row i
 ``login_attempts``, so the limits hold across all gunicorn workers (and servers) that share the
 database; a slowed-down attempt is refused with the moment it may come, never kept waiting in
 a worker. The functions here commit their own transactions.
+
+Every change to an account is recorded in its trail (:mod:`ociflex.ops.operator_trail`) in the
+transaction that makes it, with who made it: an admin in the browser, or the command line.
+Once there is an active admin, no change leaves the operators without one.
 """
 
 import logging
 import math
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import ClassVar, NamedTuple
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,7 +30,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ociflex.db import write_transaction
 from ociflex.models import LoginAttempt, Operator
 from ociflex.models.base import utcnow
+from ociflex.ops.operator_trail import COMMAND_LINE, Actor, record
 from ociflex.ops.sessions import end_operator_sessions
+from ociflex.text import N_
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +75,21 @@ _STORED_LENGTH = 64
 
 
 class OperatorError(ValueError):
-    """An operator cannot be added or changed as asked; the message says why (English)."""
+    """An operator cannot be added or changed as asked. ``message`` is a catalogue text with
+    ``%(name)s`` placeholders filled from ``params`` (translated where it is shown); ``str()``
+    is the English sentence, as the command line prints it."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message % params)
+
+
+class UnknownOperator(OperatorError):
+    """No operator has the user name."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(N_("There is no operator '%(name)s'."), name=username)
 
 
 class LoginRefused(Exception):
@@ -113,19 +134,26 @@ def _check_username(username: str) -> str:
     name = normalise_username(username)
     if not USERNAME.fullmatch(name):
         raise OperatorError(
-            f"The user name {username!r} is not allowed: use 2 to 64 lower-case letters, "
-            "digits, dots, hyphens or underscores, starting with a letter or digit."
+            N_(
+                "The user name '%(name)s' is not allowed: use 2 to 64 lower-case letters, "
+                "digits, dots, hyphens or underscores, starting with a letter or digit."
+            ),
+            name=username,
         )
     return name
 
 
 def _check_password(username: str, password: str) -> None:
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise OperatorError(f"The password must have at least {PASSWORD_MIN_LENGTH} characters.")
+        raise OperatorError(
+            N_("The password must have at least %(num)s characters."), num=PASSWORD_MIN_LENGTH
+        )
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise OperatorError(f"The password must have at most {PASSWORD_MAX_LENGTH} characters.")
+        raise OperatorError(
+            N_("The password must have at most %(num)s characters."), num=PASSWORD_MAX_LENGTH
+        )
     if normalise_username(password) == username:
-        raise OperatorError("The password must not be the user name.")
+        raise OperatorError(N_("The password must not be the user name."))
 
 
 def _hash(password: str) -> str:
@@ -143,7 +171,7 @@ def _operator(session: Session, username: str) -> Operator:
         select(Operator).where(Operator.username == normalise_username(username))
     )
     if operator is None:
-        raise OperatorError(f"There is no operator {normalise_username(username)!r}.")
+        raise UnknownOperator(normalise_username(username))
     return operator
 
 
@@ -151,31 +179,72 @@ def get_operator(session: Session, username: str) -> Operator | None:
     return session.scalar(select(Operator).where(Operator.username == normalise_username(username)))
 
 
+def _keep_an_admin(session: Session, operator: Operator) -> None:
+    """Refuse to take the last active admin away: nobody could manage the operators in the
+    browser any more. The active admins' rows stay locked until the caller's transaction ends,
+    so two admins revoking each other at once cannot both succeed (SQLite's write transactions
+    are serial anyway)."""
+    admins = session.scalars(
+        select(Operator.id)
+        .where(Operator.admin.is_(True), Operator.active.is_(True))
+        .order_by(Operator.id)
+        .with_for_update()
+    ).all()
+    if list(admins) == [operator.id]:
+        raise OperatorError(
+            N_(
+                "%(name)s is the only active admin. Make another operator admin first, so that "
+                "someone can still manage the operators."
+            ),
+            name=operator.username,
+        )
+
+
 def add_operator(
-    session: Session, username: str, password: str, display_name: str = ""
+    session: Session,
+    username: str,
+    password: str,
+    display_name: str = "",
+    *,
+    admin: bool = False,
+    by: Actor = COMMAND_LINE,
 ) -> Operator:
-    """Create an active operator; the user name is stored lower-case."""
+    """Create an active operator (an admin with ``admin``); the user name is stored
+    lower-case."""
     name = _check_username(username)
     _check_password(name, password)
     display_name = display_name.strip()
     if len(display_name) > DISPLAY_NAME_MAX_LENGTH:
-        raise OperatorError(f"The name must have at most {DISPLAY_NAME_MAX_LENGTH} characters.")
+        raise OperatorError(
+            N_("The name must have at most %(num)s characters."), num=DISPLAY_NAME_MAX_LENGTH
+        )
     password_hash = _hash(password)  # before the write transaction: scrypt takes a while
+    taken = OperatorError(N_("There already is an operator '%(name)s'."), name=name)
     try:
         with write_transaction(session):
             if get_operator(session, name) is not None:
-                raise OperatorError(f"There already is an operator {name!r}.")
+                raise taken
             operator = Operator(
-                username=name, display_name=display_name, password_hash=password_hash, active=True
+                username=name,
+                display_name=display_name,
+                password_hash=password_hash,
+                active=True,
+                admin=admin,
             )
             session.add(operator)
+            session.flush()
+            record(session, by, operator, "add")
+            if admin:
+                record(session, by, operator, "grant_admin")
     except IntegrityError:  # added by someone else between the check and the commit
-        raise OperatorError(f"There already is an operator {name!r}.") from None
-    log.info("operator added: %s", name)
+        raise taken from None
+    log.info("operator added: %s%s", name, " (admin)" if admin else "")
     return operator
 
 
-def set_password(session: Session, username: str, password: str) -> Operator:
+def set_password(
+    session: Session, username: str, password: str, *, by: Actor = COMMAND_LINE
+) -> Operator:
     """Give the operator a new password and end all its sessions (a reset after a leak must
     throw out whoever used the old one)."""
     name = normalise_username(username)
@@ -185,26 +254,64 @@ def set_password(session: Session, username: str, password: str) -> Operator:
         operator = _operator(session, name)
         operator.password_hash = password_hash
         ended = end_operator_sessions(session, operator.id)
+        record(session, by, operator, "set_password")
     log.info("operator password set: %s (%d session(s) ended)", name, ended)
     return operator
 
 
-def disable_operator(session: Session, username: str) -> int:
-    """Refuse the operator's logins from now on and end its sessions; how many were ended."""
+def disable_operator(session: Session, username: str, *, by: Actor = COMMAND_LINE) -> int:
+    """Refuse the operator's logins from now on and end its sessions; how many were ended.
+    The last active admin is not disabled."""
     with write_transaction(session):
         operator = _operator(session, username)
+        _keep_an_admin(session, operator)
         operator.active = False
         ended = end_operator_sessions(session, operator.id)
+        record(session, by, operator, "disable")
     log.info("operator disabled: %s (%d session(s) ended)", operator.username, ended)
     return ended
 
 
-def enable_operator(session: Session, username: str) -> Operator:
+def enable_operator(session: Session, username: str, *, by: Actor = COMMAND_LINE) -> Operator:
     with write_transaction(session):
         operator = _operator(session, username)
         operator.active = True
+        record(session, by, operator, "enable")
     log.info("operator enabled: %s", operator.username)
     return operator
+
+
+def set_admin(
+    session: Session, username: str, admin: bool, *, by: Actor = COMMAND_LINE
+) -> Operator:
+    """Make the operator an admin, or (``admin`` false) no longer one; the last active admin
+    stays one."""
+    with write_transaction(session):
+        operator = _operator(session, username)
+        if not admin:
+            _keep_an_admin(session, operator)
+        operator.admin = admin
+        record(session, by, operator, "grant_admin" if admin else "revoke_admin")
+    log.info("operator %s: %s", "made admin" if admin else "no longer admin", operator.username)
+    return operator
+
+
+def lift_lockout(session: Session, username: str, *, by: Actor = COMMAND_LINE) -> int:
+    """Forget every failed login attempt of the operator's user name, from every address; how
+    many. Its lock from each address and the brake end at once, and so does its slow-down.
+    Those failures no longer count towards their addresses' limit either; an address locked by
+    the failures of other user names stays locked. Successful attempts are kept."""
+    with write_transaction(session):
+        operator = _operator(session, username)
+        result = session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.username == operator.username, LoginAttempt.succeeded.is_(False)
+            )
+        )
+        record(session, by, operator, "lift_lockout")
+    forgotten = result.rowcount or 0  # type: ignore[attr-defined]
+    log.info("operator lockout lifted: %s (%d failure(s) forgotten)", operator.username, forgotten)
+    return forgotten
 
 
 def list_operators(session: Session) -> list[Operator]:
@@ -349,6 +456,63 @@ def _forget_attempt(session: Session, attempt: LoginAttempt) -> None:
         session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))
 
 
+@dataclass(frozen=True)
+class NameLockout:
+    """How a user name is locked out by its own failures (see :func:`name_lockouts`)."""
+
+    #: How many client addresses the name is locked for (its failures from each).
+    addresses: int
+    #: Whether the brake is on: the name is locked for everybody.
+    everybody: bool
+    #: When the last of these locks ends, unless failures go on.
+    until: datetime
+
+
+def name_lockouts(
+    session: Session, usernames: Sequence[str], now: datetime
+) -> dict[str, NameLockout]:
+    """The user names among ``usernames`` that are locked out ``now``, counted as
+    :func:`authenticate` counts them. An address locked by its failures with any names is the
+    address's lock, not a name's, and not reported here."""
+    attempts = session.execute(
+        select(
+            LoginAttempt.username,
+            LoginAttempt.client_address,
+            LoginAttempt.at,
+            LoginAttempt.succeeded,
+        )
+        .where(LoginAttempt.username.in_(usernames), LoginAttempt.at > now - LOCKOUT_WINDOW)
+        .order_by(LoginAttempt.at.desc())
+    ).all()
+    session.commit()
+    failures: dict[str, list[datetime]] = defaultdict(list)
+    #: user name -> address -> its failures there since its last success there.
+    here: dict[str, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    succeeded_here: set[tuple[str, str]] = set()
+    for username, address, at, succeeded in attempts:  # newest first
+        if succeeded:
+            succeeded_here.add((username, address))
+            continue
+        failures[username].append(at)
+        if (username, address) not in succeeded_here:
+            here[username][address].append(at)
+    lockouts = {}
+    for username, times in failures.items():
+        brake = _Failures(times[:NAME_BRAKE_FAILURES], NAME_BRAKE_FAILURES)
+        locks = [
+            _Failures(at[:NAME_LOCKOUT_FAILURES], NAME_LOCKOUT_FAILURES)
+            for at in here[username].values()
+        ]
+        locked = [count for count in [brake, *locks] if count.locked]
+        if locked:
+            lockouts[username] = NameLockout(
+                addresses=len(locked) - brake.locked,
+                everybody=brake.locked,
+                until=max(count.unlocked_at for count in locked),
+            )
+    return lockouts
+
+
 def prune_login_attempts(session: Session, now: datetime) -> int:
     """Delete attempts older than :data:`ATTEMPT_RETENTION` (in the caller's transaction)."""
     result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPT_RETENTION))
@@ -398,7 +562,11 @@ def authenticate(
         return None
 
     with write_transaction(session):
-        attempt.succeeded = True
+        # By its id, not through the ORM: an admin who lifted a lockout meanwhile has deleted
+        # the attempt, and the ORM would fail the login over the row that is gone.
+        session.execute(
+            update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(succeeded=True)
+        )
         operator.last_login_at = utcnow()
     log.info("login: operator=%s address=%s", operator.username, attempt.client_address)
     return operator

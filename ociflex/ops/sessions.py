@@ -4,13 +4,16 @@ The browser's (signed) session cookie holds a random token; the database holds o
 in ``operator_sessions``. A session is valid while its row is not ended, its operator is
 active, it was used within the idle timeout and it is younger than the absolute maximum age, so
 logging out, disabling the operator or resetting its password end it at once, for every worker.
+Sessions that can no longer be resumed are deleted by :func:`prune_sessions` (run daily).
 """
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ociflex.db import write_transaction
@@ -20,6 +23,22 @@ from ociflex.models.base import utcnow
 #: last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
 _STORED_ADDRESS_LENGTH = 64
+
+
+class SessionLimits(NamedTuple):
+    """How long a session lasts: unused, and at most."""
+
+    idle_timeout: timedelta
+    max_age: timedelta
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> "SessionLimits":
+        """The limits an app's settings give (``OCIFLEX_OPS_IDLE_MINUTES``, and the lifetime
+        of its session cookie)."""
+        return cls(
+            idle_timeout=timedelta(minutes=config["OCIFLEX_OPS_IDLE_MINUTES"]),
+            max_age=config["PERMANENT_SESSION_LIFETIME"],
+        )
 
 
 def token_hash(token: str) -> str:
@@ -43,9 +62,7 @@ def start_session(session: Session, operator: Operator, client_address: str) -> 
     return token
 
 
-def resume_session(
-    session: Session, token: str, *, idle_timeout: timedelta, max_age: timedelta
-) -> Operator | None:
+def resume_session(session: Session, token: str, limits: SessionLimits) -> Operator | None:
     """The operator of a valid session ``token``, or None; notes the use at most once a minute.
 
     Leaves ``session`` without an open transaction (so a view may :func:`begin_write` next),
@@ -64,8 +81,8 @@ def resume_session(
     if (
         record.ended_at is not None
         or not operator.active
-        or now - record.last_seen_at > idle_timeout
-        or now - record.created_at > max_age
+        or now - record.last_seen_at > limits.idle_timeout
+        or now - record.created_at > limits.max_age
     ):
         return None
     if now - record.last_seen_at >= TOUCH_INTERVAL:
@@ -104,4 +121,22 @@ def end_operator_sessions(session: Session, operator_id: int, now: datetime | No
         .values(ended_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def prune_sessions(session: Session, limits: SessionLimits, now: datetime | None = None) -> int:
+    """Delete the sessions :func:`resume_session` would refuse whatever happens next: ended,
+    unused for longer than the idle timeout, or older than the maximum age; how many. They
+    hold client addresses, and nothing reads them any more."""
+    now = now or utcnow()
+    with write_transaction(session):
+        result = session.execute(
+            delete(OperatorSession).where(
+                or_(
+                    OperatorSession.ended_at.is_not(None),
+                    OperatorSession.last_seen_at < now - limits.idle_timeout,
+                    OperatorSession.created_at < now - limits.max_age,
+                )
+            )
+        )
     return result.rowcount or 0  # type: ignore[attr-defined]
