@@ -111,6 +111,19 @@ def test_an_english_confirmation_has_the_facts_in_english(mail_app: Flask) -> No
         assert dutch_word not in mail.text
 
 
+@pytest.mark.parametrize("build", [compose.confirmation, compose.rejection, compose.cancellation])
+def test_the_mails_to_the_requester_show_the_day_rate_and_the_total(
+    mail_app: Flask, build: Any
+) -> None:
+    dutch = composed(mail_app, build, store_request(mail_app, day_rate=Decimal("411.50")))
+    assert f"Dagprijs: €{NBSP}411,50\nTotaal: €{NBSP}1.234,50\n" in dutch.text
+    assert f'Totaal</th><td style="padding:4px 0;">€{NBSP}1.234,50</td>' in dutch.html
+
+    english_mail = composed(mail_app, build, store_request(mail_app, **english()))
+    assert "Day rate: £55.00\nTotal: £165.00\n" in english_mail.text
+    assert "£165.00" in english_mail.html
+
+
 def test_the_confirmation_names_the_purchase_order_once_it_is_known(mail_app: Flask) -> None:
     ordered = store_request(mail_app, **english(status="confirmed", erp_po_number="4500012345"))
     unordered = store_request(mail_app, **english(status="confirmed"))
@@ -285,6 +298,8 @@ def test_operations_are_told_about_a_new_request_in_dutch(mail_app: Flask) -> No
     assert "Aanvrager: Jane Smith" in mail.text
     assert "E-mail: jane.smith@acme.example" in mail.text
     assert f"£{NBSP}55,00 per dag" in mail.text
+    assert f"Totaal: £{NBSP}165,00\n" in mail.text
+    assert f"£{NBSP}165,00</td>" in mail.html
     assert "Huurperiode: dinsdag 1 december 2026 t/m donderdag 3 december 2026 (3 dagen)" in (
         mail.text
     )

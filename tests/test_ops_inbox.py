@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,8 +106,9 @@ def test_requests_are_listed_newest_first(app: Flask, ops_client: FlaskClient) -
     assert newest[4] == "Cor Claes piet@demo.example"
     assert newest[5] == "Bestelbus VAN"
     assert newest[6] == "7 dec 2026 – 11 dec 2026 (5 dagen)"
-    assert newest[7] == "Utrecht Papendorp"
-    assert newest[8] == "4100 PO-7"
+    assert newest[7] == "€ 197,50 € 39,50 per dag"
+    assert newest[8] == "Utrecht Papendorp"
+    assert newest[9] == "4100 PO-7"
     assert " ".join(listed[1][3].split()) == "ACME Procurement Ltd"
     assert " ".join(listed[1][2].split()) == "Bevestigd"
     assert 'class="badge badge-confirmed"' in page.source
@@ -114,6 +116,21 @@ def test_requests_are_listed_newest_first(app: Flask, ops_client: FlaskClient) -
     assert links == [f"/ops/requests/{n}" for n in descending(ids)]
     assert "newer" not in page.elements
     assert "older" not in page.elements
+
+
+def test_each_request_shows_its_total_in_the_pages_language(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    seed(
+        app,
+        {"day_rate": Decimal("411.50"), "days": 3},
+        {"day_rate": Decimal("55.00"), "days": 1, "currency": "GBP", "customer_id": "acme"},
+    )
+    totals = [row[7].split("\n") for row in inbox(ops_client).tables["requests"]]
+    assert totals == [
+        ["£\N{NO-BREAK SPACE}55,00", "£\N{NO-BREAK SPACE}55,00 per dag"],
+        ["€\N{NO-BREAK SPACE}1.234,50", "€\N{NO-BREAK SPACE}411,50 per dag"],
+    ]
 
 
 def test_an_empty_inbox_says_so(ops_client: FlaskClient) -> None:

@@ -7,6 +7,7 @@ password in the call-up, a customer no longer served, a hostile history).
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from html import escape
 
 import pytest
@@ -21,7 +22,15 @@ from tests.support.cxml import Buyer
 from tests.support.html import Html
 from tests.support.inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, add_message, seed
 from tests.support.orders import demo_line, demo_order, ordered, shown
-from tests.support.punchout import Page, acme_booking, book, call_up, demo_booking, stored
+from tests.support.punchout import (
+    Page,
+    acme_booking,
+    book,
+    call_up,
+    days_from_today,
+    demo_booking,
+    stored,
+)
 
 OPS_EMAIL = "planning@euromobil.example"
 
@@ -108,6 +117,30 @@ def test_the_page_shows_what_the_requester_and_the_erp_sent(
     assert message[:3] == ["Nieuwe aanvraag (aan operations)", OPS_EMAIL, message[2]]
     assert message[3].startswith("Wacht op verzending")
     assert "Opnieuw versturen" not in message[6]
+
+
+def test_the_page_shows_the_total_the_basket_stated(
+    app: Flask, client: FlaskClient, ops_client: FlaskClient, demo_callup: dict[str, str]
+) -> None:
+    token = call_up(client, "demo", demo_callup).token
+    form = demo_booking(start=days_from_today(7), end=days_from_today(9))
+    basket = dict(Page(book(client, "demo", token, **form)).basket.hidden)
+    assert (basket["NEW_ITEM-QUANTITY[1]"], basket["NEW_ITEM-PRICE[1]"]) == ("3", "39.50")
+    [rental] = stored(app)
+
+    page = request_page(ops_client, rental.id)
+    assert page.texts["day-rate"] == "€\N{NO-BREAK SPACE}39,50"
+    assert page.texts["total"] == "€\N{NO-BREAK SPACE}118,50"
+
+
+def test_the_total_is_written_with_the_requests_currency_and_thousands(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    [request_id] = seed(
+        app, {"customer_id": "acme", "currency": "GBP", "day_rate": Decimal("411.50"), "days": 3}
+    )
+    page = request_page(ops_client, request_id)
+    assert page.texts["total"] == "£\N{NO-BREAK SPACE}1.234,50"
 
 
 def test_the_basket_of_a_latin_1_customer_is_shown_as_it_was_posted(

@@ -18,12 +18,13 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_currency, format_date, format_time, gettext, ngettext
+from flask_babel import force_locale, format_date, format_time, gettext, ngettext
 
 from ociflex.customers.model import LANGUAGES, Customer
 from ociflex.i18n import DEFAULT_LANGUAGE
 from ociflex.mail import ics
 from ociflex.models import PurchaseOrder, RentalRequest
+from ociflex.money import money, request_total
 from ociflex.text import N_
 
 #: Where pickup times are shown: Euromobil's branches are in the Netherlands.
@@ -110,7 +111,8 @@ def _facts(request: RentalRequest, customer: Customer | None) -> dict[str, Any]:
         "customer_name": one_line(customer.name if customer else request.customer_id),
         "vehicle": one_line(request.vehicle_name),
         "vehicle_code": one_line(request.vehicle_code),
-        "day_rate": format_currency(request.day_rate, request.currency),
+        "day_rate": money(request.day_rate, request.currency),
+        "total": money(request_total(request), request.currency),
         "first_day": _day(request.start_date),
         "last_day": _day(request.end_date),
         "days": ngettext("%(num)s day", "%(num)s days", days),

@@ -30,12 +30,13 @@ def init_app(app: Flask) -> None:
 
 
 # The route modules register their views on bp when imported: login, the operators'
-# administration, the inbox, a request's page, the failing e-mails, the
+# administration, the inbox and its CSV export, a request's page, the failing e-mails, the
 # workflow actions, the transfer log and the purchase orders.
 from ociflex.ops import (  # noqa: E402
     actions,
     admin,
     auth,
+    export,
     inbox,
     orders,
     outbox_page,
@@ -48,6 +49,7 @@ __all__ = [
     "admin",
     "auth",
     "bp",
+    "export",
     "inbox",
     "orders",
     "outbox_page",

@@ -1,13 +1,16 @@
 """The operations inbox (``GET /ops/``): the requests newest first, 50 to a page, filtered by
 ``status``, ``customer``, ``vehicle``, pickup day ``from``/``to``, the ERP's purchase order
-``po`` and a search ``q``.
+``po`` and a search ``q``; each request with its total as its cart stated it. The same filters
+download as CSV from :mod:`ociflex.ops.export`.
 
 What the filters and the search find, and how a page is fetched through the indexes, is
 :mod:`ociflex.ops.inbox_query`. An invalid filter (an unknown status, a date that is none) is
 left out with a message on the page; the page itself always answers 200.
 """
 
-from flask import render_template, request
+from decimal import Decimal
+
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from sqlalchemy import select
@@ -18,6 +21,7 @@ from ociflex.cxml.config import CXML
 from ociflex.db import get_session
 from ociflex.i18n import date_formatter
 from ociflex.models import STATUSES, StatusCount
+from ociflex.money import Price, money_formatter, request_total
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
 from ociflex.ops.inbox_filters import PO_CHOICES, read_query
@@ -68,6 +72,20 @@ def _customer_name(customer_id: str) -> str:
     return customer.name if customer is not None else customer_id
 
 
+def _money_labels() -> Labels[tuple[Decimal, int, str], tuple[str, str]]:
+    """What a row shows of its money, its total and its day rate, by (day rate, days,
+    currency): a page repeats a few day rates and lengths, and money is the dearest text of a
+    row to write."""
+    money = money_formatter()
+
+    def label(key: tuple[Decimal, int, str]) -> tuple[str, str]:
+        day_rate, days, currency = key
+        per_day = gettext("%(amount)s per day", amount=money(day_rate, currency))
+        return money(request_total(Price(day_rate, days)), currency), per_day
+
+    return Labels(label)
+
+
 # --- The inbox ----------------------------------------------------------------------------------
 
 
@@ -102,8 +120,10 @@ def inbox() -> ResponseReturnValue:
         days_labels=Labels(days_label),
         protocol_badges={protocol: protocol_name(protocol) for protocol in MARKED_PROTOCOLS},
         dates=date_formatter(),
+        money_labels=_money_labels(),
         request_url=id_url_maker("ops.request_detail", "request_id"),
         failing=failing_count(session),
         waiting_orders=waiting_count(session),
         inbox_url=list_url_maker("ops.inbox", filters.args()),
+        export_url=url_for("ops.inbox_export", **filters.args()),
     )

@@ -30,8 +30,10 @@ free of LIKE's wildcards, and served by an index on both engines.
 
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -197,6 +199,8 @@ class ListedRequest(NamedTuple):
     start_date: date
     end_date: date
     days: int
+    day_rate: Decimal
+    currency: str
     location: str | None
     cost_centre: str | None
     po_number: str | None
@@ -284,6 +288,20 @@ def fetch_page(
     ):
         newer = rows[0].id
     return InboxPage(rows, newer=newer, older=older, first=before is None)
+
+
+def fetch_all(session: Session, filters: Filters, batch_size: int) -> Iterator[ListedRequest]:
+    """Every request matching ``filters``, newest first, as the pages list them one after
+    the other: read ``batch_size`` at a time by keyset, so that a download of the whole list
+    never holds it whole."""
+    conditions = filter_conditions(filters, session.get_bind().dialect.name)
+    statement = _LISTED.where(*conditions).order_by(_sort_key(filters).desc()).limit(batch_size)
+    batch = _rows(session, statement)
+    while batch:
+        yield from batch
+        if len(batch) < batch_size:
+            return
+        batch = _rows(session, statement.where(RentalRequest.id < batch[-1].id))
 
 
 #: Built once: a statement keeps its cache key, which SQLAlchemy otherwise works out anew for

@@ -1,6 +1,7 @@
-"""A request's page (``GET /ops/requests/<id>``): its fields, the purchase orders that pay for
-it, the document that started its punch-out (an OCI call-up, a cXML setup request), its cart,
-history and e-mails, with the workflow actions of templates/ops/_actions.html."""
+"""A request's page (``GET /ops/requests/<id>``): its fields and total, the purchase orders
+that pay for it, the document that started its punch-out (an OCI call-up, a cXML setup
+request), its cart, history and e-mails, with the workflow actions of
+templates/ops/_actions.html."""
 
 import codecs
 from collections.abc import Mapping
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 from flask import render_template
 from flask.typing import ResponseReturnValue
-from flask_babel import format_currency, format_date, format_datetime, gettext
+from flask_babel import format_date, format_datetime, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
@@ -28,6 +29,7 @@ from ociflex.models import (
     RequestEvent,
     Transfer,
 )
+from ociflex.money import money, request_total
 from ociflex.oci.config import OCI, oci_settings
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
@@ -197,7 +199,7 @@ def _column_value(
         if name == "days":
             return days_label(int(text))
         if name == "day_rate":
-            return format_currency(Decimal(text), rental.currency)
+            return money(Decimal(text), rental.currency)
     except (ValueError, ArithmeticError):
         return text
     return _vehicle(text, rental, customer) if name == "vehicle_code" else text
@@ -301,6 +303,8 @@ def request_detail(request_id: int) -> ResponseReturnValue:
         customer=customer,
         customer_name=customer.name if customer is not None else rental.customer_id,
         status_label=status_label,
+        money=money,
+        total=request_total(rental),
         fields=mapped_fields(rental, customer, page_language()),
         orders=shown_orders(session, rental),
         order_type_label=type_label,
