@@ -12,7 +12,20 @@ from flask.helpers import get_debug_flag
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import is_running_from_reloader
 
-from ociflex import cli, db, health, home, i18n, logs, mail, ops, protocols, settings, web
+from ociflex import (
+    cli,
+    db,
+    health,
+    home,
+    i18n,
+    logs,
+    mail,
+    ops,
+    protocols,
+    settings,
+    transfer_writer,
+    web,
+)
 from ociflex.customers import registry
 from ociflex.devtools import routes as devtools
 from ociflex.punchout import routes as punchout
@@ -42,6 +55,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     logs.init_app(app)
     db.init_app(app)
+    transfer_writer.init_app(app)
     i18n.init_app(app)
     mail.init_app(app)
     web.init_app(app)

@@ -240,6 +240,16 @@ def from_environment(
         "MAX_CONTENT_LENGTH": _int(environ, "OCIFLEX_MAX_CONTENT_LENGTH", 64 * 1024),
         # The transfer log holds personal data: entries older than this are pruned.
         "OCIFLEX_TRANSFER_RETENTION_DAYS": retention_days,
+        # Its entries wait this long to be stored together (0: at once, as the tests check
+        # them right after a request; see ociflex/transfer_writer.py).
+        "OCIFLEX_TRANSFER_LOG_FLUSH_SECONDS": _int_between(
+            environ,
+            "OCIFLEX_TRANSFER_LOG_FLUSH_SECONDS",
+            0 if env == "testing" else 1,
+            0,
+            60,
+            " seconds",
+        ),
         # Operators are logged out after this many minutes without a request.
         "OCIFLEX_OPS_IDLE_MINUTES": idle_minutes,
         # Flask's session cookie is used only by the operations pages under /ops/ (the

@@ -6,8 +6,9 @@ Recording never breaks a punch-out and never stores a secret:
 
 - a cart is recorded by :func:`ociflex.booking.register.register_request` in the same
   transaction as its request, so it cannot be lost or half-written;
-- everything else is written by :func:`record_transfer` in a short transaction of its own; when
-  that fails (the database is down), the error is logged and the buyer gets its answer anyway;
+- everything else is written by :func:`ociflex.transfer_writer.record_transfer`, in batches
+  after the answer; when that fails (the database is down), the error is logged and the buyer
+  has its answer anyway;
 - what anyone can send at will cannot bury the rest: of the rejected entries, and of the
   baskets sent again (a replayed booking form), one client address leaves at most
   :data:`BUDGET` per customer and :data:`BUDGET_WINDOW` (each outcome its own budget, all the
@@ -32,14 +33,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ociflex.customers.registry import customers
-from ociflex.db import error_summary, write_connection, write_transaction
+from ociflex.db import write_transaction
 from ociflex.models import StartPage, Transfer, TransferBudget, utcnow
 
 log = logging.getLogger(__name__)
@@ -173,18 +172,29 @@ def transfer_values(
 _INSERT = insert(Transfer)
 
 
-def store_transfer(connection: Connection, values: Mapping[str, Any]) -> bool:
+def store_transfer(
+    connection: Connection, values: Mapping[str, Any], budget: "BudgetKey | None"
+) -> bool:
     """Write an entry (:func:`transfer_values`) in ``connection``'s transaction, with a Core
     INSERT (for one lone row the ORM's unit of work is only overhead); whether it was stored.
-    An entry over its budget (see the module doc) is counted in its summary instead."""
-    if values["outcome"] in BUDGETED_OUTCOMES:
-        key = BudgetKey.of(values)
-        seen, summary_id = count_against_budget(connection, key)
+    An entry over its ``budget`` (:func:`budget_of`; see the module doc) is counted in its
+    summary instead."""
+    if budget is not None:
+        seen, summary_id = count_against_budget(connection, budget)
         if seen > BUDGET:
-            summarise(connection, key, values, seen - BUDGET, summary_id)
+            summarise(connection, budget, values, seen - BUDGET, summary_id)
             return False
     connection.execute(_INSERT, values)
     return True
+
+
+def budget_of(values: Mapping[str, Any]) -> "BudgetKey | None":
+    """The budget the entry ``values`` counts against, or None when its outcome has none. Needs
+    the app (which customer ids its files name): worked out in the request, so that the entry
+    can be stored anywhere."""
+    if values["outcome"] not in BUDGETED_OUTCOMES:
+        return None
+    return BudgetKey.of(values)
 
 
 @dataclass(frozen=True)
@@ -302,27 +312,6 @@ def summarise(
         .where(*(getattr(TransferBudget, name) == value for name, value in asdict(key).items()))
         .values(summary_id=summary_id)
     )
-
-
-def record_transfer(**fields: Any) -> bool:
-    """Store an entry (the arguments of :func:`transfer_values`) in a transaction of its own,
-    or count it in its summary when over its budget; whether the database took it. A database
-    failure is logged and nothing more: the ERP gets its answer all the same."""
-    values = transfer_values(**fields)
-    try:
-        with write_connection(current_app.extensions["ociflex.engine"]) as connection:
-            store_transfer(connection, values)
-    except SQLAlchemyError as error:
-        log.error(
-            "transfer log: could not record %s %s: customer=%s status=%s error=%s",
-            values["kind"],
-            values["outcome"],
-            values["customer_id"],
-            values["status"],
-            error_summary(error),
-        )
-        return False
-    return True
 
 
 def prune(session: Session, older_than: datetime, batch: int = PRUNE_BATCH) -> int:

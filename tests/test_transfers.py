@@ -34,7 +34,6 @@ from ociflex.transfers import (
     is_password,
     prune,
     recorded_parameters,
-    transfer_values,
 )
 from tests.conftest import ACME_HOOK_URL, ACME_PASSWORD, PRODUCTION_SECRET_KEY, SigningClock
 from tests.support.html import Html
@@ -48,6 +47,7 @@ from tests.support.punchout import (
     call_up,
     stored,
 )
+from tests.support.transfers import entry_values
 
 WRONG_PASSWORD = "wrong-Secret-4711"
 
@@ -86,19 +86,7 @@ def seed(app: Flask, *rows: dict[str, Any]) -> list[int]:
         for values in rows:
             values = dict(values)
             at = values.pop("at", None)
-            entry = Transfer(
-                **transfer_values(
-                    **{
-                        "kind": "callup",
-                        "outcome": "accepted",
-                        "status": 200,
-                        "customer_id": "demo",
-                        "method": "POST",
-                        "protocol": "oci",
-                        **values,
-                    }
-                )
-            )
+            entry = Transfer(**entry_values(**values))
             if at is not None:
                 entry.at = at
             stored_rows.append(entry)

@@ -21,7 +21,7 @@ from ociflex.history import move_count, record_event
 from ociflex.mail.compose import new_request_notification
 from ociflex.mail.outbox import enqueue
 from ociflex.models import RentalRequest, search_key
-from ociflex.transfers import store_transfer
+from ociflex.transfers import budget_of, store_transfer
 
 #: Builds the cart of the request with the given reference; raises a CartError when it would
 #: break a rule of its protocol (nothing is then stored).
@@ -55,7 +55,7 @@ def record_cart(
         "request_id": registration.request.id,
         "cart": registration.cart.to_json(),
     }
-    store_transfer(session.connection(), entry)
+    store_transfer(session.connection(), entry, budget_of(entry))
 
 
 def _resend(

@@ -20,7 +20,7 @@ from ociflex.cxml.start_page import StartPageTokens
 from ociflex.models import format_reference
 from ociflex.punchout.dev_server import served_here
 from ociflex.text import N_
-from ociflex.transfers import record_transfer
+from ociflex.transfer_writer import record_transfer
 from ociflex.web import Unavailable
 
 #: SAP OCI: the call-up, its FUNCTION calls, the booking form posted back (``/oci/<id>``).
@@ -78,10 +78,9 @@ def record(
     parameters: Iterable[tuple[str, str]] = (),
     password_params: Collection[str] | None = None,
     **fields: object,
-) -> bool:
-    """Write an entry of the transfer log in a transaction of its own (never failing); whether
-    the database took it."""
-    return record_transfer(
+) -> None:
+    """Record an entry of the transfer log (never failing, see :mod:`ociflex.transfer_writer`)."""
+    record_transfer(
         kind=kind,
         outcome=outcome,
         status=status,

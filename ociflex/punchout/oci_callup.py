@@ -37,6 +37,7 @@ from ociflex.punchout.common import (
 from ociflex.punchout.oci_functions import function_call
 from ociflex.return_urls import origin_of
 from ociflex.text import N_
+from ociflex.transfer_writer import transfer_writer
 
 
 @oci_bp.context_processor
@@ -116,7 +117,7 @@ def callup(customer_id: str) -> tuple[str, int]:
             **log_values(customer, params),
         )
         return error_page(error.status, error.message, error.fix, **error.params)
-    recorded = record(
+    record(
         "callup",
         "accepted",
         200,
@@ -125,9 +126,9 @@ def callup(customer_id: str) -> tuple[str, int]:
         punchout_id=session.id,
         **log_values(customer, params),
     )
-    if not recorded and not reachable():
-        # A database that cannot be reached will not take the booking either: say so now,
-        # before the employee fills in the form.
+    if transfer_writer().failing and not reachable():
+        # The log's last entries could not be stored and the database does not answer: it
+        # will not take the booking either, so say so now, before the form is filled in.
         raise DatabaseUnavailable()
     cart_return = session.cart_return
     log.info(
