@@ -72,6 +72,8 @@ def database_app(url: str, instance: str, **extra: str) -> Iterator[Flask]:
         with app.app_context():
             yield app
     finally:
+        # What the transfer log still holds goes to the database before it is removed.
+        app.extensions["ociflex.transfer_writer"].close()
         app.extensions["ociflex.engine"].dispose()
 
 

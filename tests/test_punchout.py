@@ -8,6 +8,7 @@ customer's pages are Dutch, so for it only language-independent facts are assert
 
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -883,6 +884,34 @@ def test_a_double_submit_stores_one_request_and_shows_the_same_basket(
     second = book(client, "acme", token, **acme_booking())
     assert basket_of(second) == basket_of(first)
     assert count_stored(app) == 1
+
+
+def test_a_form_submitted_twice_at_the_same_moment_stores_one_request(
+    app: Flask, acme_callup: dict[str, str]
+) -> None:
+    """Both submits may find no request yet and take a number each: the punch-out's unique id
+    lets one of them store it, and the other answers with the basket stored."""
+    punchouts, submits = 5, 2
+    tokens = [call_up(app.test_client(), "acme", acme_callup).token for _ in range(punchouts)]
+    baskets: dict[str, list[list[tuple[str, str]]]] = {token: [] for token in tokens}
+
+    def submit(token: str, start: threading.Barrier) -> None:
+        client = app.test_client()
+        start.wait()
+        baskets[token].append(basket_of(book(client, "acme", token, **acme_booking())).pairs)
+
+    for token in tokens:
+        start = threading.Barrier(submits)
+        threads = [threading.Thread(target=submit, args=(token, start)) for _ in range(submits)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert count_stored(app) == punchouts
+    for sent in baskets.values():
+        assert len(sent) == submits
+        assert sent[0] == sent[1]
 
 
 def test_a_double_submit_says_the_request_was_already_registered(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ociflex.booking.details import Booking
-from ociflex.booking.register import CartBuilder, Registration, record_cart
+from ociflex.booking.register import CartBuilder, Registration, cart_entry, record_cart
 from ociflex.booking.session import PunchoutSession
 from ociflex.customers.model import Customer, Localized, Vehicle
 from ociflex.db import begin_write
@@ -115,7 +115,7 @@ def _update(
             )
         registration = Registration(row, cart, created=True)
         session.flush()
-        record_cart(session, transfer, registration)
+        record_cart(session, cart_entry(transfer, registration))
         session.commit()
     except BaseException:
         session.rollback()

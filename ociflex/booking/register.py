@@ -1,7 +1,9 @@
 """Registering a booking: one stored request and the cart it was answered with.
 
-The protocol gives the cart's builder: the cart carries the request's reference, so it is built
-inside the transaction, once the row has its number.
+The protocol gives the cart's builder: the cart carries the request's reference. The number is
+taken first (:mod:`ociflex.booking.numbers`), so that the cart, the e-mail to operations and the
+log entry are all built before the booking's transaction, which then only writes: on SQLite it
+holds the database's single writer, and every other booking waits for it.
 """
 
 from collections.abc import Callable, Mapping
@@ -14,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from ociflex.booking.cart import Cart
 from ociflex.booking.details import Booking
+from ociflex.booking.numbers import take_request_number
 from ociflex.booking.session import PunchoutSession
 from ociflex.customers.model import Customer
-from ociflex.db import begin_write
+from ociflex.db import write_transaction
 from ociflex.history import move_count, record_event
 from ociflex.mail.compose import new_request_notification
 from ociflex.mail.outbox import enqueue
@@ -38,40 +41,52 @@ class Registration:
 
 def _existing(session: Session, punchout: PunchoutSession) -> Registration | None:
     found = session.scalar(select(RentalRequest).where(RentalRequest.punchout_id == punchout.id))
+    # Ends the read: what follows writes in transactions of its own (on SQLite BEGIN
+    # IMMEDIATE, which a transaction that has read cannot become).
+    session.commit()
     if found is None:
         return None
     return Registration(found, Cart.from_json(found.cart), created=False)
 
 
-def record_cart(
-    session: Session, transfer: Mapping[str, Any] | None, registration: Registration
-) -> None:
-    """Write the transfer log's entry of the cart sent, in the session's transaction."""
+def cart_entry(
+    transfer: Mapping[str, Any] | None, registration: Registration
+) -> dict[str, Any] | None:
+    """The transfer log's entry of the cart sent (``transfer`` filled in), if one is kept."""
     if transfer is None:
-        return
-    entry = {
+        return None
+    return {
         **transfer,
         "outcome": "sent" if registration.created else "resent",
         "request_id": registration.request.id,
         "cart": registration.cart.to_json(),
     }
-    store_transfer(session.connection(), entry, budget_of(entry))
+
+
+def record_cart(session: Session, entry: Mapping[str, Any] | None) -> None:
+    """Write ``entry`` (:func:`cart_entry`) in the session's transaction."""
+    if entry is not None:
+        store_transfer(session.connection(), entry, budget_of(entry))
 
 
 def _resend(
     session: Session, existing: Registration, transfer: Mapping[str, Any] | None
 ) -> Registration:
     """The registration of a double submit, with the cart sent again in the transfer log."""
-    if transfer is not None:
-        record_cart(session, transfer, existing)
-        session.commit()
+    entry = cart_entry(transfer, existing)
+    if entry is not None:
+        with write_transaction(session):
+            record_cart(session, entry)
     return existing
 
 
-def _new_row(customer: Customer, punchout: PunchoutSession, booking: Booking) -> RentalRequest:
-    """The request as booked, ``new``; its cart is filled in once the row has its reference."""
+def _new_row(
+    customer: Customer, punchout: PunchoutSession, booking: Booking, number: int
+) -> RentalRequest:
+    """The request as booked, ``new``, numbered; its cart is filled in once it is built."""
     vehicle = booking.vehicle
     return RentalRequest(
+        id=number,
         punchout_id=punchout.id,
         customer_id=customer.id,
         protocol=punchout.protocol,
@@ -108,41 +123,35 @@ def register_request(
 ) -> Registration:
     """Store the request and its cart in one transaction, once per punch-out.
 
-    The cart carries the request's reference, so the row is flushed first to get its id; a
-    :class:`~ociflex.booking.cart.CartError` from ``build_cart`` rolls everything back, leaving
-    nothing stored. With ``notify`` (operations' address) an e-mail about the new request is
-    queued in the same transaction. With ``transfer`` (an entry's values made by
+    A :class:`~ociflex.booking.cart.CartError` from ``build_cart`` leaves nothing stored. With
+    ``notify`` (operations' address) an e-mail about the new request is queued in the same
+    transaction. With ``transfer`` (an entry's values made by
     :func:`ociflex.transfers.transfer_values`) the cart is recorded in the transfer log in the
     same transaction too: its outcome (``sent``; ``resent`` for a double submit), request and
     cart are filled in here.
     """
-    begin_write(session)
     existing = _existing(session, punchout)
     if existing is not None:
         return _resend(session, existing, transfer)
-    row = _new_row(customer, punchout, booking)
+    row = _new_row(customer, punchout, booking, take_request_number(session))
+    cart = build_cart(row.reference)
+    row.cart = cart.to_json()
+    registration = Registration(row, cart, created=True)
+    message = new_request_notification(row, notify, customer) if notify else None
+    entry = cart_entry(transfer, registration)
     try:
-        session.add(row)
-        session.flush()
-        cart = build_cart(row.reference)
-        row.cart = cart.to_json()
-        record_event(session, row, actor="employee", action="registered", to_status=row.status)
-        move_count(session, customer.id, None, row.status)
-        if notify:
-            enqueue(session, new_request_notification(row, notify, customer), row)
-        registration = Registration(row, cart, created=True)
-        record_cart(session, transfer, registration)
-        session.commit()
+        with write_transaction(session):
+            session.add(row)
+            session.flush()
+            record_event(session, row, actor="employee", action="registered", to_status=row.status)
+            move_count(session, customer.id, None, row.status)
+            if message is not None:
+                enqueue(session, message, row)
+            record_cart(session, entry)
     except IntegrityError:
         # The same form submitted twice at once: the other submit stored it first.
-        session.rollback()
-        begin_write(session)
         existing = _existing(session, punchout)
         if existing is None:
-            session.rollback()
             raise
         return _resend(session, existing, transfer)
-    except BaseException:
-        session.rollback()
-        raise
     return registration

@@ -10,6 +10,7 @@ from ociflex.models.orders import (
     PurchaseOrderLine,
 )
 from ociflex.models.outbox import OUTBOX_STATUSES, OutboxMessage
+from ociflex.models.request_numbers import RequestNumber
 from ociflex.models.requests import (
     STATUSES,
     RentalRequest,
@@ -40,6 +41,7 @@ __all__ = [
     "PurchaseOrderLine",
     "RentalRequest",
     "RequestEvent",
+    "RequestNumber",
     "StartPage",
     "StatusCount",
     "Transfer",
