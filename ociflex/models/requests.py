@@ -14,6 +14,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -71,6 +73,11 @@ class RentalRequest(Base):
         Index("ix_rental_requests_cost_centre", "cost_centre"),
         Index("ix_rental_requests_po_number", "po_number"),
         Index("ix_rental_requests_erp_po_number", "erp_po_number"),
+        # The planning: a week's pickups and returns, and what is still to plan by its first
+        # day (ociflex.ops.planning).
+        Index("ix_rental_requests_pickup_at", "pickup_at"),
+        Index("ix_rental_requests_return_at", "return_at"),
+        Index("ix_rental_requests_status_start", "status", "start_date"),
         UniqueConstraint("punchout_id", name="uq_rental_requests_punchout_id"),
     )
 
@@ -136,6 +143,15 @@ class RentalRequest(Base):
         """Human reference shown to everyone and sent with the cart (OCI's EXT_QUOTE_ID, cXML's
         SupplierPartAuxiliaryID), e.g. ``FF-000123``."""
         return format_reference(self.id)
+
+
+#: A plate planned twice (ociflex.ops.conflicts): plates are compared without their hyphens.
+#: Written with literals, not bound parameters: a query uses the index only when its
+#: expression is the index's own, character for character.
+licence_plate_key = func.replace(
+    RentalRequest.licence_plate, literal_column("'-'"), literal_column("''")
+)
+Index("ix_rental_requests_plate_key", licence_plate_key, RentalRequest.pickup_at)
 
 
 class RequestEvent(Base):
