@@ -18,7 +18,9 @@ request: a client that is slower than that is disconnected, and only its greenle
 """
 
 import io
-from collections.abc import Callable, Iterable
+import itertools
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import gevent
@@ -31,6 +33,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: Read in pieces of this size, so that a greenlet yields while a body trickles in.
 _CHUNK = 64 * 1024
+#: An answer of several pieces is kept in memory up to this size, the rest on disk.
+ANSWER_IN_MEMORY = 8 * 1024 * 1024
 
 
 class ClientTooSlow(Exception):
@@ -64,17 +68,53 @@ def buffered_body(environ: dict[str, Any], limit: int) -> io.BytesIO | None:
     return io.BytesIO(b"".join(pieces))
 
 
+class SpooledAnswer:
+    """An answer of several pieces (a streamed download), collected in memory up to
+    :data:`ANSWER_IN_MEMORY` bytes and on disk beyond: a download of a million rows must not
+    hold a worker's memory. Iterated in pieces of :data:`_CHUNK`; closing removes the file."""
+
+    def __init__(self, pieces: Iterable[bytes]) -> None:
+        # Closed by close(), which the server calls once the answer is sent.
+        self.file = tempfile.SpooledTemporaryFile(max_size=ANSWER_IN_MEMORY)  # noqa: SIM115
+        for piece in pieces:
+            self.file.write(piece)
+        self.file.seek(0)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while piece := self.file.read(_CHUNK):
+            yield piece
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def collected(answer: Iterable[bytes]) -> list[bytes] | SpooledAnswer:
+    """The whole of ``answer``: in a list up to :data:`ANSWER_IN_MEMORY` bytes (every page),
+    spooled when longer."""
+    pieces: list[bytes] = []
+    size = 0
+    rest = iter(answer)
+    for piece in rest:
+        pieces.append(piece)
+        size += len(piece)
+        if size > ANSWER_IN_MEMORY:
+            return SpooledAnswer(itertools.chain(pieces, rest))
+    return pieces
+
+
 class OneAtATime:
     """WSGI middleware: read the request body, then run ``app`` while holding ``lock`` and
-    collect its whole answer, so that writing it to a slow client happens after the lock is
-    released."""
+    collect its whole answer (:func:`collected`), so that writing it to a slow client happens
+    after the lock is released."""
 
     def __init__(self, app: WsgiApp, lock: Semaphore, limit: int) -> None:
         self.app = app
         self.lock = lock
         self.limit = limit
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> list[bytes] | SpooledAnswer:
         if (body := buffered_body(environ, self.limit)) is not None:
             environ["wsgi.input"] = body
             environ["wsgi.input_terminated"] = True
@@ -86,7 +126,7 @@ class OneAtATime:
         with self.lock:
             answer = self.app(environ, start_response)
             try:
-                return list(answer)
+                return collected(answer)
             finally:
                 if hasattr(answer, "close"):
                     answer.close()

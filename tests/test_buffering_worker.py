@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from gevent.lock import Semaphore
 
+from ociflex import buffering_worker
 from ociflex.buffering_worker import OneAtATime, buffered_body
 from tests.conftest import make_environ
 from tests.support.servers import GunicornServer
@@ -90,6 +91,24 @@ def test_the_app_runs_holding_the_lock_and_its_whole_answer_is_collected() -> No
     assert seen == {"locked": True, "body": b"payload"}
     assert Answer.closed
     assert not lock.locked()
+
+
+def test_a_long_streamed_answer_waits_on_disk_not_in_the_workers_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(buffering_worker, "ANSWER_IN_MEMORY", 1000)
+    rows = [b"%05d;row\r\n" % number for number in range(500)]
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        yield from rows
+
+    answer = OneAtATime(app, Semaphore(), limit=100)(_environ(b"", "0"), lambda *args: None)
+
+    assert isinstance(answer, buffering_worker.SpooledAnswer)
+    assert answer.file._rolled  # written to a file once past the limit
+    assert b"".join(answer) == b"".join(rows)
+    answer.close()
+    assert answer.file.closed
 
 
 # --- Served by gunicorn, as the Procfile does ----------------------------------------------------
