@@ -2,9 +2,9 @@
 
 Every call-up, FUNCTION call, cXML document and refused booking leaves an entry
 (:mod:`ociflex.transfers`). Stored one at a time, each was a write transaction of its own inside
-the request: on SQLite the single writer's lock taken once more per call-up, and about a quarter
-of a call-up's CPU. A process's :class:`TransferWriter` keeps the entries in memory and stores
-those waiting together, in one transaction:
+the request: on SQLite the single writer's lock taken once more per call-up, and a large share
+of a call-up's CPU (docs/performance.md, "Third round"). A process's :class:`TransferWriter`
+keeps the entries in memory and stores those waiting together, in one transaction:
 
 - every ``flush_seconds`` (``OCIFLEX_TRANSFER_LOG_FLUSH_SECONDS``, 1 by default), by a
   background thread of the process (a greenlet under gunicorn's gevent-based worker);
