@@ -1,24 +1,29 @@
 """The workflow actions over HTTP, as operators use them, on SQLite and PostgreSQL: each request
-is booked through the real punch-out, each action is sent from the forms of
-``templates/ops/_actions.html`` with the session's CSRF token, and the e-mails go to a real SMTP
-server (aiosmtpd on 127.0.0.1).
+is booked through the real punch-out (the other requests planned on a licence plate are seeded
+into the database), each action is sent from the forms of ``templates/ops/_actions.html`` with
+the session's CSRF token, and the e-mails go to a real SMTP server (aiosmtpd on 127.0.0.1).
 
 Every legal transition stores what it should (planned data, history event, status counts,
-e-mail); every illegal one, a stale form, a form with errors, a missing CSRF token or a missing
-login changes nothing. The operations pages are Dutch, so the texts asserted are Dutch.
+e-mail); every illegal one, a stale form, a form with errors, a plate planned twice that the
+operator did not confirm, a missing CSRF token or a missing login changes nothing. The
+operations pages are Dutch, so the texts asserted are Dutch (those not in the catalogue yet
+are left out).
 """
 
 import html
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic, sleep
 from typing import Any
 
 import pytest
 from flask import Flask, abort, current_app, render_template_string
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from ociflex import create_app
@@ -28,9 +33,12 @@ from ociflex.mail.delivery import send_due
 from ociflex.models import OutboxMessage, RentalRequest, RequestEvent, StatusCount
 from ociflex.ops import actions
 from ociflex.ops.auth import login_required
+from ociflex.ops.conflicts import Plan
 from ociflex.ops.operators import add_operator
 from ociflex.ops.workflow import STATUS_LABELS, TRANSITIONS
 from tests.conftest import OPERATOR_USERNAME, csrf_token_in, log_in
+from tests.support.html import text_of
+from tests.support.inbox import seed
 from tests.support.punchout import Page, book_acme, book_demo
 from tests.support.smtp import SmtpSink, _free_port
 from tests.support.workflow import LEGAL
@@ -798,6 +806,234 @@ def test_a_change_committed_between_the_check_and_the_update_makes_the_action_lo
         before["outbox"],
         before["counts"],
     )
+
+
+# --- A licence plate planned twice --------------------------------------------------------------
+
+PLATE = "AB-123-C"
+
+
+def plan_elsewhere(app: Flask, day: date, **values: Any) -> int:
+    """Another customer's request planned on :data:`PLATE` from noon on ``day`` (Dutch time)
+    to the next morning: the period the punch-out's request is planned for by default."""
+    [other] = seed(
+        app,
+        {
+            "customer_id": "acme",
+            "status": "scheduled",
+            "planned_vehicle": VEHICLE,
+            "licence_plate": PLATE,
+            "pickup_at": local(day, time(12, 0)),
+            "return_at": local(day + timedelta(days=1), time(10, 0)),
+            "pickup_location": "Utrecht Papendorp",
+            **values,
+        },
+    )
+    return other
+
+
+def short(moment: datetime) -> str:
+    """A moment as the operations pages write it short: Dutch time."""
+    return moment.astimezone(LOCAL_TIME).strftime("%d-%m-%Y, %H:%M")
+
+
+def warned_of(response: TestResponse) -> list[str]:
+    """The requests the warning at the plate names, each as its line reads."""
+    assert response.status_code == 422, response.get_data(as_text=True)
+    page = Page(response)
+    assert page.elements["schedule-licence_plate"]["aria-describedby"] == "schedule-conflicts"
+    assert "plan_anyway" not in page.forms["action-schedule"].values  # offered unticked
+    items = page.root.xpath('//*[@id="schedule-conflicts"]//li')
+    return [" ".join(text_of(item).split()) for item in items]
+
+
+def warning_line(app: Flask, request_id: int) -> str:
+    rental = load(app, request_id)
+    assert rental.pickup_at is not None
+    assert rental.return_at is not None
+    customer = "ACME Procurement Ltd" if rental.customer_id == "acme" else "Demo Inkoop B.V."
+    return f"{rental.reference}, {customer}, {short(rental.pickup_at)} – {short(rental.return_at)}"
+
+
+def test_a_plate_planned_for_another_customer_in_that_period_is_a_warning_and_nothing_is_saved(
+    ops_client: FlaskClient, app: Flask, request_id: int
+) -> None:
+    advance(ops_client, request_id, ["start"])
+    other = plan_elsewhere(app, load(app, request_id).start_date)
+    before = state(app, request_id)
+
+    response = submit(ops_client, request_id, "schedule", **valid_data("schedule"))
+
+    assert warned_of(response) == [warning_line(app, other)]
+    page = Page(response)
+    assert ({"href": f"/ops/requests/{other}"}, "FF-000002") in page.links
+    assert len(page.alerts) == 1
+    form = page.forms["action-schedule"]
+    assert (form.values["licence_plate"], dict(form.hidden)["seen_conflicts"]) == (
+        PLATE,
+        str(other),
+    )
+    assert state(app, request_id) == before
+
+
+def test_planning_anyway_saves_the_plan_and_its_history_records_the_confirmed_conflict(
+    ops_client: FlaskClient, app: Flask, request_id: int
+) -> None:
+    advance(ops_client, request_id, ["start"])
+    other = plan_elsewhere(app, load(app, request_id).start_date)
+    warning = Page(submit(ops_client, request_id, "schedule", **valid_data("schedule")))
+
+    response = submit(ops_client, request_id, "schedule", page=warning, plan_anyway="y")
+
+    assert response.status_code == 303
+    rental = load(app, request_id)
+    assert (rental.status, rental.licence_plate) == ("scheduled", PLATE)
+    event = events(app, request_id)[-1]
+    assert event.action == "schedule"
+    assert event.changes["confirmed_conflicts"] == [None, ["FF-000002"]]
+    assert event.changes["licence_plate"] == [None, PLATE]
+    assert load(app, other).licence_plate == PLATE  # the other plan keeps the vehicle too
+
+
+def test_plan_anyway_confirms_only_the_requests_the_warning_named(
+    ops_client: FlaskClient, app: Flask, request_id: int
+) -> None:
+    advance(ops_client, request_id, ["start"])
+    other = plan_elsewhere(app, load(app, request_id).start_date)
+    # A form that claims the operator saw the conflict with another request only.
+    crafted = {**valid_data("schedule"), "plan_anyway": "y", "seen_conflicts": str(other + 1)}
+
+    response = submit(ops_client, request_id, "schedule", **crafted)
+
+    assert warned_of(response) == [warning_line(app, other)]
+    assert load(app, request_id).status == "in_progress"
+
+
+def test_a_conflict_planned_meanwhile_is_warned_of_before_the_plan_is_saved(
+    ops_client: FlaskClient, second_client: FlaskClient, app: Flask, request_id: int
+) -> None:
+    advance(ops_client, request_id, ["start"])
+    day = load(app, request_id).start_date
+    first = plan_elsewhere(app, day)
+    warning = Page(submit(ops_client, request_id, "schedule", **valid_data("schedule")))
+    # While Olga reads the warning, Piet plans a third request on the plate, confirming the
+    # conflict with the first.
+    [third] = seed(app, {"status": "in_progress", "location": "Utrecht Papendorp"})
+    plan = {**valid_data("schedule"), "pickup_date": day.isoformat(), "pickup_time": "07:00"}
+    plan |= {"return_date": day.isoformat(), "return_time": "13:00"}
+    piet_warning = Page(submit(second_client, third, "schedule", **plan))
+    assert (
+        submit(second_client, third, "schedule", page=piet_warning, plan_anyway="y").status_code
+        == 303
+    )
+    before = state(app, request_id)
+
+    again = submit(ops_client, request_id, "schedule", page=warning, plan_anyway="y")
+
+    assert warned_of(again) == [warning_line(app, first), warning_line(app, third)]
+    assert state(app, request_id) == before
+    confirmed = submit(ops_client, request_id, "schedule", page=Page(again), plan_anyway="y")
+    assert confirmed.status_code == 303
+    assert events(app, request_id)[-1].changes["confirmed_conflicts"] == [
+        None,
+        [load(app, first).reference, load(app, third).reference],
+    ]
+
+
+def test_a_plan_in_confirmed_conflict_is_checked_again_only_when_its_plate_or_period_changes(
+    ops_client: FlaskClient, app: Flask, request_id: int
+) -> None:
+    advance(ops_client, request_id, ["start"])
+    other = plan_elsewhere(app, load(app, request_id).start_date)
+    warning = Page(submit(ops_client, request_id, "schedule", **valid_data("schedule")))
+    assert (
+        submit(ops_client, request_id, "schedule", page=warning, plan_anyway="y").status_code == 303
+    )
+
+    notes = submit(ops_client, request_id, "schedule", ops_notes="Sleutel bij de balie.")
+    assert notes.status_code == 303
+    assert "confirmed_conflicts" not in events(app, request_id)[-1].changes
+    later = submit(ops_client, request_id, "schedule", pickup_time="10:00")
+    assert warned_of(later) == [warning_line(app, other)]
+    elsewhere = submit(ops_client, request_id, "schedule", licence_plate="XY-99-ZZ")
+    assert elsewhere.status_code == 303
+    assert load(app, request_id).licence_plate == "XY-99-ZZ"
+
+
+def test_a_stale_form_is_refused_before_the_plate_is_looked_at(
+    ops_client: FlaskClient, app: Flask, request_id: int
+) -> None:
+    advance(ops_client, request_id, ["start"])
+    plan_elsewhere(app, load(app, request_id).start_date)
+    warning = Page(submit(ops_client, request_id, "schedule", **valid_data("schedule")))
+    assert (
+        submit(ops_client, request_id, "po_number", erp_po_number="4500012345").status_code == 303
+    )
+    before = state(app, request_id)
+
+    response = submit(ops_client, request_id, "schedule", page=warning, plan_anyway="y")
+
+    assert response.status_code == 409
+    assert Page(response).alert == another_operator_message(app, request_id, "in_progress")
+    assert state(app, request_id) == before
+
+
+def _transactions_waiting_for_a_plate(app: Flask) -> int:
+    with session_for(app) as session:
+        waiting = session.scalar(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        )
+        return int(waiting or 0)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_of_two_operators_planning_one_plate_at_once_the_second_is_warned(
+    ops_client: FlaskClient,
+    second_client: FlaskClient,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Olga and Piet plan two requests on one plate at the same moment: Piet's plan arrives
+    after Olga's transaction checked the plate and before it saved her plan. His check waits
+    for her transaction to end, sees her plan and is refused with the warning: neither plan
+    passes unseen. (Piet's request runs in a thread of its own, on its own connection.)"""
+    olgas, piets = seed(
+        app,
+        {"status": "in_progress", "location": "Utrecht Papendorp"},
+        {"status": "in_progress", "location": "Rotterdam Alexander", "customer_id": "acme"},
+    )
+    olga_page, piet_page = actions_page(ops_client, olgas), actions_page(second_client, piets)
+    piet_answers: list[TestResponse] = []
+
+    def piet_plans() -> None:
+        response = submit(
+            second_client, piets, "schedule", page=piet_page, **valid_data("schedule")
+        )
+        piet_answers.append(response)
+
+    piet = threading.Thread(target=piet_plans)
+    original = actions.conflicts_with
+
+    def piet_arrives_after_olgas_check(session: Session, plan: Plan) -> list[Plan]:
+        found = original(session, plan)
+        if threading.current_thread() is threading.main_thread():
+            piet.start()
+            deadline = monotonic() + 10
+            while piet.is_alive() and not _transactions_waiting_for_a_plate(app):
+                assert monotonic() < deadline, "Piet's plan neither waited nor finished"
+                sleep(0.05)
+        return found
+
+    monkeypatch.setattr(actions, "conflicts_with", piet_arrives_after_olgas_check)
+
+    olgas_answer = submit(ops_client, olgas, "schedule", page=olga_page, **valid_data("schedule"))
+    piet.join(timeout=10)
+
+    assert olgas_answer.status_code == 303
+    [piets_answer] = piet_answers
+    assert [line.split(",")[0] for line in warned_of(piets_answer)] == ["FF-000001"]
+    assert (load(app, olgas).status, load(app, olgas).licence_plate) == ("scheduled", PLATE)
+    assert (load(app, piets).status, load(app, piets).licence_plate) == ("in_progress", None)
 
 
 # --- E-mail to the requester, through a real SMTP server ----------------------------------------

@@ -11,7 +11,14 @@ from sqlalchemy import text
 
 from ociflex.db import begin_write, session_for
 from ociflex.models import RentalRequest
-from ociflex.ops.conflicts import Plan, conflicts_among, conflicts_with, lock_plate
+from ociflex.ops.conflicts import (
+    Plan,
+    ShownConflict,
+    conflicts_among,
+    conflicts_with,
+    lock_plate,
+    shown_conflicts,
+)
 from tests.support.inbox import seed
 
 MONDAY = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -85,6 +92,23 @@ def test_a_page_marks_each_shown_request_in_conflict_with_the_others(app: Flask)
     assert {request_id: [p.request_id for p in plans] for request_id, plans in marked.items()} == {
         first: [second]
     }
+
+
+def test_a_conflict_is_shown_by_reference_link_customer_name_and_period(app: Flask) -> None:
+    served, gone = seed(
+        app,
+        planned("AB-123-C", MONDAY, 24, customer_id="acme"),
+        planned("AB-123-C", MONDAY, 24, customer_id="retired"),
+    )
+    with session_for(app) as session:
+        found = conflicts_with(session, plan_of(0, "AB-123-C", MONDAY, 1))
+    with app.test_request_context():
+        shown = shown_conflicts(found)
+    end = MONDAY + timedelta(hours=24)
+    assert shown == [
+        ShownConflict("FF-000001", f"/ops/requests/{served}", "ACME Procurement Ltd", MONDAY, end),
+        ShownConflict("FF-000002", f"/ops/requests/{gone}", "retired", MONDAY, end),
+    ]
 
 
 def _plan_query_plan(app: Flask) -> str:

@@ -19,7 +19,7 @@ from ociflex.history import record_event
 from ociflex.models import RentalRequest
 from tests.conftest import ACME_HOOK_URL, DEMO_HOOK_URL, DEMO_PASSWORD, csrf_token_in
 from tests.support.cxml import Buyer
-from tests.support.html import Html
+from tests.support.html import Html, text_of
 from tests.support.inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, add_message, seed
 from tests.support.orders import demo_line, demo_order, ordered, shown
 from tests.support.punchout import (
@@ -252,6 +252,37 @@ def test_the_planning_is_shown_once_there_is_one(app: Flask, ops_client: FlaskCl
     assert "Sleutel bij de balie\nna 17:00" in page.texts["planning"]
 
 
+def test_a_request_planned_on_a_plate_another_holds_is_marked_with_the_others(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    monday = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    plan = {"status": "scheduled", "licence_plate": "AB-123-C", "pickup_at": monday}
+    first, second, later = seed(
+        app,
+        {**plan, "return_at": monday.replace(day=9)},
+        {**plan, "licence_plate": "AB123C", "customer_id": "acme", "status": "confirmed"}
+        | {"pickup_at": monday.replace(day=8), "return_at": monday.replace(day=10, hour=16)},
+        {**plan, "pickup_at": monday.replace(day=9), "return_at": monday.replace(day=11)},
+    )
+
+    page = request_page(ops_client, first)
+
+    assert page.href("conflict-mark") == "#conflicts"
+    # The other customer's request, by a link, its customer's name and its period (Dutch time).
+    assert page.text("conflicts").endswith(
+        "FF-000002, ACME Procurement Ltd, 08-12-2026, 09:00 – 10-12-2026, 17:00"
+    )
+    assert ({"href": f"/ops/requests/{second}"}, "FF-000002") in page.links
+    # Returned when the first is picked up: no conflict with it, but one with the second.
+    marked = request_page(ops_client, later)
+    assert [link for link in marked.links if link[1].startswith("FF-")] == [
+        ({"href": f"/ops/requests/{second}"}, "FF-000002")
+    ]
+    unplanned = request_page(ops_client, seed(app, {"status": "in_progress"})[0])
+    assert "conflicts" not in unplanned.elements
+    assert "conflict-mark" not in unplanned.elements
+
+
 # --- History ------------------------------------------------------------------------------------
 
 
@@ -296,6 +327,38 @@ def test_the_history_lists_every_event_oldest_first(app: Flask, ops_client: Flas
         "Gepland voertuig: – → VW Polo Ophalen: – → 01-12-2026, 08:30 Kostenplaats: 4100 → 4200"
     )
     assert history[3][4] == "x: – → y"
+
+
+def test_the_history_links_the_requests_a_plan_was_confirmed_next_to(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    planned, other = seed(app, {"status": "scheduled"}, {})
+    with session_for(app) as session:
+        begin_write(session)
+        rental = session.get(RentalRequest, planned)
+        record_event(
+            session,
+            rental,
+            actor="olga",
+            action="schedule",
+            from_status="in_progress",
+            to_status="scheduled",
+            changes={
+                "licence_plate": [None, "AB-123-C"],
+                "confirmed_conflicts": [None, ["FF-000002"]],
+            },
+        )
+        session.commit()
+
+    page = request_page(ops_client, planned)
+
+    [row] = page.root.xpath('//table[@id="history"]/tbody/tr')
+    [plate] = row.xpath(".//li[not(@class)]")
+    assert " ".join(text_of(plate).split()) == "Kenteken: – → AB-123-C"
+    [confirmed] = row.xpath('.//li[@class="confirmed-conflicts"]')
+    assert [(a.get("href"), a.text) for a in confirmed.iter("a")] == [
+        (f"/ops/requests/{other}", "FF-000002")
+    ]
 
 
 # --- E-mails ------------------------------------------------------------------------------------

@@ -11,14 +11,19 @@ operator saw it. In one write transaction an action
    request): 409 with the workflow's message;
 3. refuses a form with errors: 422, the form again with each error next to its field and what
    was entered kept;
-4. otherwise changes the request, writes the event in its history (who, from, to, what
-   changed, from where), moves the status counts and queues the e-mail to the requester
-   (confirm, reject, cancel), commits, and answers 303 See Other to the request's page with a
-   message.
+4. refuses a plan whose licence plate is planned for other requests in an overlapping period
+   (:mod:`ociflex.ops.conflicts`), unless the operator ticked "plan anyway" under a warning
+   that named each of them: 422, the form again with the other requests named at the plate
+   and the box to tick;
+5. otherwise changes the request, writes the event in its history (who, from, to, what
+   changed, the conflicts confirmed, from where), moves the status counts and queues the
+   e-mail to the requester (confirm, reject, cancel), commits, and answers 303 See Other to
+   the request's page with a message.
 
 A refused action changes nothing. The version column (SQLAlchemy's ``version_id_col``) also
 settles the race between step 1 and the commit: the UPDATE of the loser matches no row, and it
-gets the answer of step 1.
+gets the answer of step 1. The plate's lock, taken before step 4 and held until the commit,
+settles the race between two plans of one plate: the second checks once the first is saved.
 
 ``templates/ops/_actions.html`` shows the forms, for the request page to include; it gets them
 from the template global ``ops_actions_panel(rental, customer)``. ``templates/ops/refused.html``
@@ -47,6 +52,13 @@ from ociflex.mail.compose import LOCAL_TIME
 from ociflex.models import RentalRequest, utcnow
 from ociflex.ops import bp
 from ociflex.ops.auth import client_address, current_operator, login_required
+from ociflex.ops.conflicts import (
+    CONFIRMED_CONFLICTS,
+    PLANNED_STATUSES,
+    Plan,
+    conflicts_with,
+    lock_plate,
+)
 from ociflex.ops.forms import FORMS, ActionForm, ScheduleForm, action_forms, submitted_form
 from ociflex.ops.workflow import (
     FINAL_STATUSES,
@@ -75,6 +87,8 @@ CHANGED_FIELDS = {
     "cancel": ("reason",),
     "po_number": ("erp_po_number",),
 }
+#: The fields of a plan that decide which other plans it conflicts with.
+PLAN_FIELDS = frozenset({"licence_plate", "pickup_at", "return_at"})
 
 _ACTION_RULE = "/requests/<int:request_id>/<any({}):action>".format(", ".join(FORMS))
 
@@ -170,24 +184,25 @@ class _Refused(Exception):
 
 
 def _act(session: Session, request_id: int, action: str) -> _Answer:
-    """Steps 1 to 4 of the module doc, in the write transaction; returns what to answer."""
+    """Steps 1 to 5 of the module doc, in the write transaction; returns what to answer."""
     rental = _load(session, request_id)
     form = submitted_form(action)
     try:
         _refuse_if_stale(rental, form)
         to_status = _refuse_if_not_allowed(rental, action)
         _refuse_if_invalid(form, action)
+        changes = _changes(action, form, rental)
+        confirmed = _refuse_unconfirmed_conflicts(session, rental, form, changes)
     except _Refused as refusal:
         _log_refusal(rental, action, form, refusal)
         return partial(
             _refused, rental, refusal.message, refusal.status, submitted=refusal.submitted
         )
-    changes = _changes(action, form, rental)
     if to_status == rental.status and not changes:
         return partial(_unchanged, rental)
     from_status = rental.status
     try:
-        _apply(session, rental, action, to_status, changes)
+        _apply(session, rental, action, to_status, changes, confirmed)
     except StaleDataError:
         # Another operator's change was committed between our check and our UPDATE.
         return partial(_lost_race, session, request_id, action)
@@ -231,6 +246,63 @@ def _refuse_if_invalid(form: ActionForm, action: str) -> None:
         raise _Refused(message, 422, why, submitted={action: form})
 
 
+def _refuse_unconfirmed_conflicts(
+    session: Session,
+    rental: RentalRequest,
+    form: ActionForm,
+    changes: dict[str, tuple[Any, Any]],
+) -> list[Plan]:
+    """The other requests that the plan about to be saved takes the vehicle from, each one
+    confirmed by the operator; refused (422) while one is not: the form again, naming them
+    all. Checked under the plate's lock, so that another operator's plan of the plate is
+    either saved before this check (and seen) or waits until this transaction ends."""
+    if not isinstance(form, ScheduleForm):
+        return []
+    plan = _plan_to_check(rental, form, changes)
+    if plan is None:
+        return []
+    lock_plate(session, plan.licence_plate)
+    conflicts = conflicts_with(session, plan)
+    if {other.request_id for other in conflicts} <= form.confirmed_conflicts():
+        return conflicts
+    if form.plan_anyway.data:
+        message = gettext(
+            "Nothing was changed: meanwhile another request was planned on licence plate "
+            "%(plate)s in this period. Check the requests below and confirm again.",
+            plate=plan.licence_plate,
+        )
+    else:
+        message = gettext(
+            "Nothing was changed: licence plate %(plate)s is already planned in this period. "
+            'Choose another vehicle or period, or tick "Plan anyway".',
+            plate=plan.licence_plate,
+        )
+    form.warn(conflicts)
+    why = "plate planned for " + ", ".join(other.reference for other in conflicts)
+    raise _Refused(message, 422, why, submitted={"schedule": form})
+
+
+def _plan_to_check(
+    rental: RentalRequest, form: ScheduleForm, changes: dict[str, tuple[Any, Any]]
+) -> Plan | None:
+    """The plan the form saves, when it could take a vehicle another plan holds: one with a
+    plate that starts holding it (the request enters the planning) or holds it differently
+    (another plate or period). A plan saved again with other notes is not checked again: its
+    conflicts were confirmed when it was planned."""
+    planned = form.planned()
+    if planned["licence_plate"] is None:
+        return None
+    if rental.status in PLANNED_STATUSES and not PLAN_FIELDS & changes.keys():
+        return None
+    return Plan(
+        rental.id,
+        rental.customer_id,
+        planned["licence_plate"],
+        planned["pickup_at"],
+        planned["return_at"],
+    )
+
+
 def _log_refusal(rental: RentalRequest, action: str, form: ActionForm, refusal: _Refused) -> None:
     log.info(
         "request %s: %s by %s refused (%s): %s; version seen %s, now %s; status %s",
@@ -251,15 +323,19 @@ def _apply(
     action: str,
     to_status: str,
     changes: dict[str, tuple[Any, Any]],
+    confirmed: list[Plan],
 ) -> None:
-    """Change the request, write the event in its history, move the status counts, queue the
-    requester's e-mail and commit. Raises StaleDataError when another operator's change was
-    committed after the checks."""
+    """Change the request, write the event in its history (with the conflicts the operator
+    confirmed), move the status counts, queue the requester's e-mail and commit. Raises
+    StaleDataError when another operator's change was committed after the checks."""
     operator = current_operator()
     from_status = rental.status
     for name, (_old, new) in changes.items():
         setattr(rental, name, new)
     rental.status = to_status
+    recorded = {name: [_json(old), _json(new)] for name, (old, new) in changes.items()}
+    if confirmed:
+        recorded[CONFIRMED_CONFLICTS] = [None, [other.reference for other in confirmed]]
     record_event(
         session,
         rental,
@@ -268,7 +344,7 @@ def _apply(
         action=action,
         from_status=from_status,
         to_status=to_status,
-        changes={name: [_json(old), _json(new)] for name, (old, new) in changes.items()},
+        changes=recorded,
         client_address=client_address(),
     )
     if to_status != from_status:
@@ -285,6 +361,15 @@ def _apply(
         to_status,
         ", ".join(changes) or "-",
     )
+    if confirmed:
+        log.info(
+            "request %s: %s by %s confirmed licence plate %s planned for %s too",
+            rental.reference,
+            action,
+            operator.username,
+            rental.licence_plate,
+            ", ".join(other.reference for other in confirmed),
+        )
 
 
 def _changes(action: str, form: ActionForm, rental: RentalRequest) -> dict[str, tuple[Any, Any]]:

@@ -10,6 +10,9 @@ A check and the plan it lets through must not race another operator's: :func:`lo
 taken in the scheduling transaction before the check, makes two plans of one plate wait for
 each other on PostgreSQL (an advisory lock that the transaction's end releases), so the second
 sees the first; SQLite runs write transactions one at a time anyway.
+
+Pages name a conflict by the other request's reference (a link to its page), its customer and
+its period: :func:`shown_conflicts`.
 """
 
 from collections import defaultdict
@@ -18,14 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from flask import url_for
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from ociflex.customers.registry import customers
 from ociflex.models import RentalRequest, format_reference
 from ociflex.models.requests import licence_plate_key
 
 #: The statuses in which a request's plan holds its vehicle.
 PLANNED_STATUSES = ("scheduled", "confirmed")
+#: The change in a scheduling event (its ``changes``) that records the other requests the
+#: operator confirmed planning the plate next to: [None, their references].
+CONFIRMED_CONFLICTS = "confirmed_conflicts"
 
 
 def plate_key(plate: str) -> str:
@@ -65,10 +73,17 @@ _PLAN_COLUMNS = (
 )
 
 
-def _planned(*conditions: ColumnElement[bool]) -> Select[Any]:
-    """The plans (:data:`_PLAN_COLUMNS`) of planned requests that meet ``conditions``."""
+def _planned(*conditions: ColumnElement[bool], dialect: str = "") -> Select[Any]:
+    """The plans (:data:`_PLAN_COLUMNS`) of planned requests that meet ``conditions``.
+
+    On SQLite the status is marked as one most requests have: without statistics SQLite would
+    read every planned request through the (status, start) index rather than the few plans
+    of some plates through the plate index."""
+    status = RentalRequest.status.in_(PLANNED_STATUSES)
+    if dialect == "sqlite":
+        status = func.likelihood(status, literal_column("0.9"))
     return select(*_PLAN_COLUMNS).where(
-        RentalRequest.status.in_(PLANNED_STATUSES),
+        status,
         RentalRequest.return_at.is_not(None),
         *conditions,
     )
@@ -111,12 +126,16 @@ def conflicts_among(session: Session, request_ids: Collection[int]) -> dict[int,
                 licence_plate_key.in_(keys),
                 RentalRequest.pickup_at < max(plan.return_at for plan in shown),
                 RentalRequest.return_at > min(plan.pickup_at for plan in shown),
+                dialect=session.get_bind().dialect.name,
             ).order_by(RentalRequest.id)
         )
     ]
+    by_plate: dict[str, list[Plan]] = defaultdict(list)
+    for other in candidates:
+        by_plate[plate_key(other.licence_plate)].append(other)
     found: dict[int, list[Plan]] = defaultdict(list)
     for plan in shown:
-        for other in candidates:
+        for other in by_plate[plate_key(plan.licence_plate)]:
             if plan.overlaps(other):
                 found[plan.request_id].append(other)
     return dict(found)
@@ -127,3 +146,36 @@ def lock_plate(session: Session, plate: str) -> None:
     it ends (PostgreSQL; SQLite's write transactions are one at a time already)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(func.hashtext(plate_key(plate)))))
+
+
+# --- As pages show them -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownConflict:
+    """Another request that holds the vehicle, as a page names it."""
+
+    reference: str
+    url: str
+    customer: str
+    pickup_at: datetime
+    return_at: datetime
+
+
+def shown_conflicts(plans: list[Plan]) -> list[ShownConflict]:
+    """``plans`` as pages show them: each by its reference (a link), its customer's name (its
+    id when ociflex no longer serves it) and its period."""
+    registry = customers()
+    shown = []
+    for plan in plans:
+        customer = registry.get(plan.customer_id)
+        shown.append(
+            ShownConflict(
+                reference=plan.reference,
+                url=url_for("ops.request_detail", request_id=plan.request_id),
+                customer=customer.name if customer is not None else plan.customer_id,
+                pickup_at=plan.pickup_at,
+                return_at=plan.return_at,
+            )
+        )
+    return shown

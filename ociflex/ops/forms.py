@@ -14,12 +14,13 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from ociflex.booking.fields import CONTROL_CHARACTERS
 from ociflex.mail.compose import LOCAL_TIME
 from ociflex.models import RentalRequest
+from ociflex.ops.conflicts import Plan, ShownConflict, shown_conflicts
 from ociflex.ops.workflow import available_actions
 
 #: Lengths of the columns the forms fill (see ociflex.models.requests).
@@ -40,6 +41,8 @@ DEFAULT_RETURN_TIME = time(17, 0)
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 #: The version field holds a positive number of at most this many digits.
 _VERSION = re.compile(r"[0-9]{1,9}")
+#: A request's id, as the conflicts the operator saw are listed in the schedule form.
+_REQUEST_ID = re.compile(r"[0-9]{1,18}")
 #: Line breaks and tabs are part of a multi-line text; other control characters are not.
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -160,10 +163,18 @@ class ScheduleForm(ActionForm):
         lazy_gettext("Notes for operations (optional, not sent to the requester)"),
         validators=[multi_line_text, _at_most(OPS_NOTES_MAX_LENGTH)],
     )
+    #: Offered only with a warning that the plate is planned for other requests in the same
+    #: period (:meth:`warn`): ticked, it confirms the requests the warning named.
+    plan_anyway = BooleanField(lazy_gettext("Plan anyway"))
+    #: The ids of the requests the warning named, so that ticking the box confirms those and
+    #: not one that another operator planned on the plate since.
+    seen_conflicts = HiddenField()
 
     #: Set by validation: the planned moments as aware UTC datetimes.
     pickup_at: datetime | None = None
     return_at: datetime | None = None
+    #: Set by :meth:`warn`: the other requests to name next to the plate.
+    conflicts: list[ShownConflict] | None = None
 
     def validate_pickup_time(self, field: TimeField) -> None:
         if self.pickup_date.data is None or field.data is None:
@@ -191,6 +202,21 @@ class ScheduleForm(ActionForm):
             "pickup_location": self.pickup_location.data,
             "ops_notes": self.ops_notes.data or "",
         }
+
+    def confirmed_conflicts(self) -> set[int]:
+        """The ids of the requests the operator confirmed planning the plate next to: those
+        the warning named, once the box is ticked."""
+        if not self.plan_anyway.data:
+            return set()
+        seen = (self.seen_conflicts.data or "").split()
+        return {int(request_id) for request_id in seen if _REQUEST_ID.fullmatch(request_id)}
+
+    def warn(self, plans: list[Plan]) -> None:
+        """Show this form again with ``plans`` named at the plate and the box to plan anyway
+        unticked: a confirmation covers the requests it was given for, no others."""
+        self.conflicts = shown_conflicts(plans)
+        self.seen_conflicts.data = " ".join(str(plan.request_id) for plan in plans)
+        self.plan_anyway.data = False
 
 
 def _skipped_hour() -> str:

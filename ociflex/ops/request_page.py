@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import render_template
+from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime, gettext
 from sqlalchemy import select
@@ -28,11 +28,18 @@ from ociflex.models import (
     RentalRequest,
     RequestEvent,
     Transfer,
+    parse_reference,
 )
 from ociflex.money import money, request_total
 from ociflex.oci.config import OCI, oci_settings
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
+from ociflex.ops.conflicts import (
+    CONFIRMED_CONFLICTS,
+    ShownConflict,
+    conflicts_among,
+    shown_conflicts,
+)
 from ociflex.ops.inbox_filters import MAX_ID
 from ociflex.ops.labels import days_label, page_language, status_label
 from ociflex.ops.order_labels import shown_differences, state_label, type_label
@@ -113,11 +120,21 @@ class ShownOrder:
 
 
 @dataclass(frozen=True)
+class ShownReference:
+    """Another request, named by its reference: a link to its page."""
+
+    reference: str
+    url: str | None
+
+
+@dataclass(frozen=True)
 class ShownEvent:
     event: RequestEvent
     actor: str
     action: str
     changes: list[ShownChange]
+    #: The requests planned on the same plate that the operator confirmed planning it next to.
+    confirmed_conflicts: list[ShownReference]
 
 
 def mapped_fields(
@@ -226,7 +243,9 @@ def shown_history(
     for event in events:
         columns = _columns(event)
         changes = []
-        for name, pair in (event.changes or {}).items():
+        recorded = dict(event.changes or {})
+        confirmed = _confirmed_conflicts(recorded.pop(CONFIRMED_CONFLICTS, None))
+        for name, pair in recorded.items():
             old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
             if name in columns:
                 change = ShownChange(
@@ -242,8 +261,27 @@ def shown_history(
             changes.append(change)
         action = gettext(ACTION_LABELS[event.action]) if event.action in ACTION_LABELS else None
         actor = gettext("Requester") if event.actor == "employee" else event.actor
-        shown.append(ShownEvent(event, actor, action or event.action, changes))
+        shown.append(ShownEvent(event, actor, action or event.action, changes, confirmed))
     return shown
+
+
+def _confirmed_conflicts(recorded: object) -> list[ShownReference]:
+    """The references an event's :data:`CONFIRMED_CONFLICTS` holds ([None, references]), each
+    with a link to its request's page (none for one that is no reference)."""
+    if not (isinstance(recorded, list) and len(recorded) == 2 and isinstance(recorded[1], list)):
+        return []
+    shown = []
+    for reference in map(str, recorded[1]):
+        request_id = parse_reference(reference)
+        url = url_for("ops.request_detail", request_id=request_id) if request_id else None
+        shown.append(ShownReference(reference, url))
+    return shown
+
+
+def planned_twice(session: Session, rental: RentalRequest) -> list[ShownConflict]:
+    """The other requests planned on ``rental``'s plate in an overlapping period, when it is
+    planned itself."""
+    return shown_conflicts(conflicts_among(session, [rental.id]).get(rental.id, []))
 
 
 def shown_orders(session: Session, rental: RentalRequest) -> list[ShownOrder]:
@@ -315,6 +353,7 @@ def request_detail(request_id: int) -> ResponseReturnValue:
         cart=cart,
         cart_document=readable_document(cart.get("document")),
         history=shown_history(events, rental, customer),
+        conflicts=planned_twice(session, rental),
         messages=messages,
         is_failing=is_failing,
         outbox_status_label=outbox_status_label,
