@@ -2,11 +2,13 @@
 
 import json
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from ociflex import migrate
+from ociflex.booking import words
 from ociflex.models import Base
 
 
@@ -133,6 +135,44 @@ def test_going_back_before_the_protocols_restores_the_call_ups(database_url: str
     engine.dispose()
     migrate.upgrade(database_url)  # the next test gets the schema of today
     assert _json(callup) == inbound["parameters"]
+
+
+def test_requests_stored_before_the_word_search_are_found_by_their_words(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ["Jan Jansen", "Zoë O'Brien", "J", "Pieter van den Berg", "Li Wu"]
+    migrate.downgrade(database_url, "0010")
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        for number, name in enumerate(names, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO rental_requests (id, punchout_id, customer_id, protocol, "
+                    "status, language, version, requester_email, requester_name, name_key, "
+                    "vehicle_code, vehicle_name, day_rate, currency, start_date, end_date, days, "
+                    "remarks, fields, inbound, cart, ops_notes, reason, created_at, updated_at) "
+                    "VALUES (:id, :punchout, 'demo', 'oci', 'new', 'nl', 1, 'x@demo.example', "
+                    ":name, '', 'COMPACT', 'Compacte auto', 39.5, 'EUR', '2026-12-01', "
+                    "'2026-12-02', 2, '', '{}', '{}', '{}', '', '', '2026-11-28 10:00:00', "
+                    "'2026-11-28 10:00:00')"
+                ),
+                {"id": number, "punchout": f"p{number}", "name": name},
+            )
+    monkeypatch.setattr(words, "BATCH_SIZE", 2)  # three batches, the last one short
+    migrate.upgrade(database_url)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT word, request_id FROM request_words")).all()
+        connection.execute(text("DELETE FROM request_words"))
+        connection.execute(text("DELETE FROM rental_requests"))
+        connection.commit()
+    engine.dispose()
+    found: dict[int, set[str]] = {}
+    for word, request_id in stored:
+        found.setdefault(request_id, set()).add(word)
+    assert found == {
+        number: words.name_words(name) for number, name in enumerate(names, start=1) if number != 3
+    }
+    assert {"jansen", "zoe", "brien", "berg", "li", "wu"} <= set().union(*found.values())
 
 
 def _json(value: object) -> object:

@@ -1,16 +1,17 @@
 """Registering a booking: one stored request and the cart it was answered with.
 
 The protocol gives the cart's builder: the cart carries the request's reference. The number is
-taken first (:mod:`ociflex.booking.numbers`), so that the cart, the e-mail to operations and the
-log entry are all built before the booking's transaction, which then only writes: on SQLite it
-holds the database's single writer, and every other booking waits for it.
+taken first (:mod:`ociflex.booking.numbers`), so that the cart, the e-mail to operations, the
+log entry and the words the request is searched by (:mod:`ociflex.booking.words`) are all built
+before the booking's transaction, which then only writes: on SQLite it holds the database's
+single writer, and every other booking waits for it.
 """
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,12 +19,13 @@ from ociflex.booking.cart import Cart
 from ociflex.booking.details import Booking
 from ociflex.booking.numbers import take_request_number
 from ociflex.booking.session import PunchoutSession
+from ociflex.booking.words import word_rows
 from ociflex.customers.model import Customer
 from ociflex.db import write_transaction
 from ociflex.history import move_count, record_event
 from ociflex.mail.compose import new_request_notification
 from ociflex.mail.outbox import enqueue
-from ociflex.models import RentalRequest, search_key
+from ociflex.models import RentalRequest, RequestWord, search_key
 from ociflex.transfers import budget_of, store_transfer
 
 #: Builds the cart of the request with the given reference; raises a CartError when it would
@@ -137,12 +139,15 @@ def register_request(
     cart = build_cart(row.reference)
     row.cart = cart.to_json()
     registration = Registration(row, cart, created=True)
+    words = word_rows(row.id, row.requester_name)
     message = new_request_notification(row, notify, customer) if notify else None
     entry = cart_entry(transfer, registration)
     try:
         with write_transaction(session):
             session.add(row)
             session.flush()
+            if words:  # a name of single letters has none
+                session.execute(insert(RequestWord), words)
             record_event(session, row, actor="employee", action="registered", to_status=row.status)
             move_count(session, customer.id, None, row.status)
             if message is not None:

@@ -11,6 +11,7 @@ from ociflex.models.orders import (
 )
 from ociflex.models.outbox import OUTBOX_STATUSES, OutboxMessage
 from ociflex.models.request_numbers import RequestNumber
+from ociflex.models.request_words import RequestWord
 from ociflex.models.requests import (
     STATUSES,
     RentalRequest,
@@ -42,6 +43,7 @@ __all__ = [
     "RentalRequest",
     "RequestEvent",
     "RequestNumber",
+    "RequestWord",
     "StartPage",
     "StatusCount",
     "Transfer",

@@ -9,20 +9,24 @@ The inbox lists requests newest first (``ORDER BY id DESC``), 50 to a page, filt
 costs the same on page 1 and page 20,000, and a request that arrives meanwhile does not shift
 the pages.
 
-Every list query is served by an index of ``rental_requests`` (see its ``__table_args__``);
-tests/test_ops_inbox.py proves it with EXPLAIN on SQLite and PostgreSQL, and on SQLite that a
-page costs as much with 20,000 more requests. Three choices keep the planners from walking the
-whole table: a search collects its matches through their indexes and sorts them
-(:func:`_sort_key`), SQLite is told that a pickup range is selective (:func:`_selective`), and
-how the requests with and without a purchase order are spread (:func:`_po_condition`).
-What the search ``q`` finds:
+Every list query is served by an index of ``rental_requests`` (see its ``__table_args__``) or
+of ``request_words``; tests/test_ops_inbox.py and tests/test_ops_word_search.py prove it with
+EXPLAIN on SQLite and PostgreSQL, and on SQLite that a page costs as much with 20,000 more
+requests. Four choices keep the planners from walking the whole table: a search collects its
+matches through their indexes and sorts them (:func:`_sort_key`), except the words of a name,
+read newest first from their own index (:func:`_word_stream`); SQLite is told that a pickup
+range is selective (:func:`_selective`), and how the requests with and without a purchase
+order are spread (:func:`_po_condition`). What the search ``q`` finds:
 
 - ``FF-000123`` (or ``ff-123``): that request;
 - text with an ``@``: e-mail addresses that begin with it (lower-cased), so a whole address
   finds its requests, and ``jan@`` all of Jan's;
-- anything else: cost centre, PO number or the ERP's PO number equal to it, or a requester
-  name or e-mail address that begins with it; plain digits also find the request with that
-  number.
+- anything else: cost centre, PO number or the ERP's PO number equal to it, or an e-mail
+  address that begins with it, or a requester whose name has a word beginning with each word
+  of the search, case and accents ignored ("jansen", "JANS" and "jan jans" find "Jan Jansen",
+  "zoe" finds "Zoë"; :mod:`ociflex.booking.words`); plain digits also find the request with
+  that number. A search with a single letter among its words finds the names that begin with
+  it instead (no word is kept that short).
 
 "Begins with" is a range of code points (:func:`starts_with`): exact under any collation,
 free of LIKE's wildcards, and served by an index on both engines.
@@ -45,13 +49,16 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from ociflex.booking.words import query_words
 from ociflex.digits import plain_digits
 from ociflex.models import (
     STATUSES,
     RentalRequest,
+    RequestWord,
     StatusCount,
     format_reference,
     parse_reference,
@@ -102,8 +109,17 @@ def _request_id(number: int) -> ColumnElement[bool]:
     return RentalRequest.id == number if number <= MAX_ID else false()
 
 
+def name_words_sought(q: str) -> list[str] | None:
+    """The word keys a search ``q`` finds names by (longest first), or None when it finds
+    names otherwise: a reference, an e-mail address, or a word of a single letter."""
+    if _REFERENCE.fullmatch(q) or "@" in q:
+        return None
+    return query_words(q)
+
+
 def search_condition(q: str, dialect: str) -> ColumnElement[bool]:
-    """What the search ``q`` finds (see the module's documentation)."""
+    """What the search ``q`` finds in the columns of the request (see the module's
+    documentation); the names found by their words come from :func:`_word_stream`."""
     if _REFERENCE.fullmatch(q):
         number = parse_reference(q)
         return _request_id(number) if number is not None else false()
@@ -115,9 +131,10 @@ def search_condition(q: str, dialect: str) -> ColumnElement[bool]:
         RentalRequest.cost_centre.in_(numbers),
         RentalRequest.po_number.in_(numbers),
         RentalRequest.erp_po_number.in_(numbers),
-        starts_with(RentalRequest.name_key, search_key(q), dialect),
         starts_with(RentalRequest.requester_email, q.lower(), dialect),
     ]
+    if name_words_sought(q) is None:
+        found.append(starts_with(RentalRequest.name_key, search_key(q), dialect))
     if plain_digits(q) and len(q) <= 12:
         found.append(_request_id(int(q)))
     return or_(*found)
@@ -160,7 +177,11 @@ def _po_condition(po: str, dialect: str) -> ColumnElement[bool]:
     return _likely(RentalRequest.erp_po_number.is_(None), dialect, "0.9")
 
 
-def filter_conditions(filters: Filters, dialect: str) -> list[ColumnElement[bool]]:
+def filter_conditions(
+    filters: Filters, dialect: str, *, search: bool = True
+) -> list[ColumnElement[bool]]:
+    """The conditions of ``filters`` on the request; without the search ``q`` when not
+    ``search``."""
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
         conditions.append(RentalRequest.status == filters.status)
@@ -172,7 +193,7 @@ def filter_conditions(filters: Filters, dialect: str) -> list[ColumnElement[bool
         conditions.append(_selective(RentalRequest.start_date >= filters.start_from, dialect))
     if filters.start_to:
         conditions.append(_selective(RentalRequest.start_date <= filters.start_to, dialect))
-    if filters.q:
+    if filters.q and search:
         conditions.append(search_condition(filters.q, dialect))
     if filters.po:
         conditions.append(_po_condition(filters.po, dialect))
@@ -245,9 +266,119 @@ def _sort_key(filters: Filters) -> ColumnElement[int]:
     return RentalRequest.id
 
 
-def _exists(session: Session, filters: Filters, conditions: list[ColumnElement[bool]]) -> bool:
-    """Whether a request meets ``conditions``; ordered as a page, for the reason above."""
-    statement = select(RentalRequest.id).where(*conditions).order_by(_sort_key(filters)).limit(1)
+def _bounds(column: Any, below: int | None, above: int | None) -> list[ColumnElement[bool]]:
+    """``column`` (a request id) below ``below`` and above ``above``, where given."""
+    bounds = []
+    if below is not None:
+        bounds.append(column < below)
+    if above is not None:
+        bounds.append(column > above)
+    return bounds
+
+
+def _ordered(key: Any, ascending: bool) -> ColumnElement[Any]:
+    ordered: ColumnElement[Any] = key.asc() if ascending else key.desc()
+    return ordered
+
+
+def _word_stream(
+    words: list[str],
+    conditions: list[ColumnElement[bool]],
+    below: int | None,
+    above: int | None,
+    ascending: bool,
+    limit: int,
+) -> Select[Any]:
+    """The first ``limit`` ids of requests named with a word beginning with each of ``words``
+    (word keys, :mod:`ociflex.booking.words`) and meeting ``conditions``.
+
+    The first (longest) word is an equality on the primary key (word, request id) of
+    ``request_words``, whose entries are then in id order: the database reads them newest
+    (or oldest) first and stops after ``limit`` that match, however many requests share the
+    word. Each further word, and the request's other filters, are looked up by primary key for
+    each entry read.
+    """
+    first, *others = words
+    found = select(RequestWord.request_id).where(
+        RequestWord.word == first, *_bounds(RequestWord.request_id, below, above)
+    )
+    for word in others:
+        also = aliased(RequestWord)
+        # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join: it would judge the
+        # words independent, so their requests in common few, and read all requests of each
+        # word to join them, where a lookup per entry read stops after a page.
+        also_named = (
+            select(also.request_id)
+            .where(also.word == word, also.request_id == RequestWord.request_id)
+            .offset(0)
+        )
+        found = found.where(also_named.exists())
+    if conditions:
+        found = found.join(RentalRequest, RentalRequest.id == RequestWord.request_id).where(
+            *conditions
+        )
+    return found.order_by(_ordered(RequestWord.request_id, ascending)).limit(limit)
+
+
+def _matches(
+    filters: Filters,
+    dialect: str,
+    columns: Select[Any],
+    *,
+    limit: int,
+    below: int | None = None,
+    above: int | None = None,
+    ascending: bool = False,
+) -> Select[Any]:
+    """The first ``limit`` requests matching ``filters`` as ``columns``, newest first (or
+    oldest first when ``ascending``), with ids below ``below`` and above ``above``.
+
+    A search by the words of a name takes the first ``limit`` of two lists, each read in
+    order from its indexes: the names (:func:`_word_stream`) and the request's own columns
+    (:func:`search_condition`); the page is the first ``limit`` of the two together.
+    """
+    order = _ordered(_sort_key(filters), ascending)
+    words = name_words_sought(filters.q) if filters.q else None
+    if words is None:
+        conditions = [
+            *filter_conditions(filters, dialect),
+            *_bounds(RentalRequest.id, below, above),
+        ]
+        return columns.where(*conditions).order_by(order).limit(limit)
+    others = filter_conditions(filters, dialect, search=False)
+    by_columns = (
+        select(RentalRequest.id)
+        .where(search_condition(filters.q, dialect), *others)
+        .where(*_bounds(RentalRequest.id, below, above))
+        .order_by(order)
+        .limit(limit)
+    )
+    # Each list in a subquery of its own: a part of a UNION takes no ORDER BY or LIMIT.
+    found = union(
+        select(_word_stream(words, others, below, above, ascending, limit).subquery()),
+        select(by_columns.subquery()),
+    )
+    return columns.where(RentalRequest.id.in_(found)).order_by(order).limit(limit)
+
+
+def _exists(
+    session: Session,
+    filters: Filters,
+    dialect: str,
+    *,
+    below: int | None = None,
+    above: int | None = None,
+) -> bool:
+    """Whether a request matching ``filters`` has an id below ``below`` / above ``above``."""
+    statement = _matches(
+        filters,
+        dialect,
+        select(RentalRequest.id),
+        limit=1,
+        below=below,
+        above=above,
+        ascending=above is not None,
+    )
     return session.scalar(statement) is not None
 
 
@@ -256,36 +387,23 @@ def fetch_page(
 ) -> InboxPage:
     """The page of requests matching ``filters``: the newest, those older than ``before``, or
     those newer than ``after`` (the newest page when fewer than a page are newer)."""
-    conditions = filter_conditions(filters, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
     if after is not None:
-        statement = (
-            _LISTED.where(*conditions, RentalRequest.id > after)
-            .order_by(_sort_key(filters).asc())
-            .limit(PAGE_SIZE + 1)
+        statement = _matches(
+            filters, dialect, _LISTED, limit=PAGE_SIZE + 1, above=after, ascending=True
         )
         rows = _rows(session, statement)
         if len(rows) > PAGE_SIZE:
             rows = rows[:PAGE_SIZE][::-1]
-            older = (
-                rows[-1].id
-                if _exists(session, filters, [*conditions, RentalRequest.id < rows[-1].id])
-                else None
-            )
+            older = rows[-1].id if _exists(session, filters, dialect, below=rows[-1].id) else None
             return InboxPage(rows, newer=rows[0].id, older=older, first=False)
         before = None
-    statement = _LISTED.where(*conditions).order_by(_sort_key(filters).desc()).limit(PAGE_SIZE + 1)
-    if before is not None:
-        statement = statement.where(RentalRequest.id < before)
-    rows = _rows(session, statement)
+    rows = _rows(session, _matches(filters, dialect, _LISTED, limit=PAGE_SIZE + 1, below=before))
     older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     rows = rows[:PAGE_SIZE]
     # A page past the newest links to the newer page (or, when it is empty, to the newest).
     newer = None
-    if (
-        before is not None
-        and rows
-        and _exists(session, filters, [*conditions, RentalRequest.id > rows[0].id])
-    ):
+    if before is not None and rows and _exists(session, filters, dialect, above=rows[0].id):
         newer = rows[0].id
     return InboxPage(rows, newer=newer, older=older, first=before is None)
 
@@ -294,14 +412,15 @@ def fetch_all(session: Session, filters: Filters, batch_size: int) -> Iterator[L
     """Every request matching ``filters``, newest first, as the pages list them one after
     the other: read ``batch_size`` at a time by keyset, so that a download of the whole list
     never holds it whole."""
-    conditions = filter_conditions(filters, session.get_bind().dialect.name)
-    statement = _LISTED.where(*conditions).order_by(_sort_key(filters).desc()).limit(batch_size)
-    batch = _rows(session, statement)
-    while batch:
+    dialect = session.get_bind().dialect.name
+    below = None
+    while batch := _rows(
+        session, _matches(filters, dialect, _LISTED, limit=batch_size, below=below)
+    ):
         yield from batch
         if len(batch) < batch_size:
             return
-        batch = _rows(session, statement.where(RentalRequest.id < batch[-1].id))
+        below = batch[-1].id
 
 
 #: Built once: a statement keeps its cache key, which SQLAlchemy otherwise works out anew for

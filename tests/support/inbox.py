@@ -10,12 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from ociflex.booking.words import word_rows
 from ociflex.db import begin_write, session_for
 from ociflex.history import move_count
-from ociflex.models import OutboxMessage, RentalRequest, search_key
+from ociflex.models import OutboxMessage, RentalRequest, RequestWord, search_key
 from tests.support.html import Html
 
 #: A name an attacker would like the inbox to run, and how it must come out instead.
@@ -68,6 +69,10 @@ def seed(app: Flask, *rows: dict[str, Any]) -> list[int]:
             row.created_at = row.created_at + timedelta(minutes=index)
         session.add_all(stored)
         session.flush()
+        # Searchable by any word, as a registered request is.
+        words = [word for row in stored for word in word_rows(row.id, row.requester_name)]
+        if words:
+            session.execute(insert(RequestWord), words)
         for row in stored:
             move_count(session, row.customer_id, None, row.status)
         session.commit()
