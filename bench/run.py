@@ -3,9 +3,10 @@ smoke run). It prints one table and writes it as JSON to ``bench/results/latest.
 
 Sections: the booking form page and the cXML setup request next to a bare Flask hello world
 (same gunicorn settings, same run), the whole punch-out on SQLite and PostgreSQL, the inbox
-with a small and a large table, start-up and memory with 1, 100 and 1,000 customer files, and
-the outbox sending to a local SMTP server; and the CPU time one request costs a worker
-(in-process, which other work on the machine does not inflate the way it inflates latencies).
+and the planning view with a small and a large table, start-up and memory with 1, 100 and
+1,000 customer files, and the outbox sending to a local SMTP server; and the CPU time one
+request costs a worker (in-process, which other work on the machine does not inflate the way
+it inflates latencies).
 See docs/performance.md.
 """
 
@@ -26,6 +27,7 @@ from bench.cpu_cost import cpu_costs
 from bench.inbox import inbox
 from bench.load import MissingTool, require_wrk
 from bench.outbox import outbox
+from bench.planning import planning
 from bench.punchout import form_page, round_trip
 from bench.servers import ROOT, WORKERS
 from bench.startup import startup
@@ -35,7 +37,7 @@ from ociflex import serving
 from tests.support.postgres import postgres_available
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SECTIONS = ("form_page", "round_trip", "inbox", "startup", "outbox", "cpu")
+SECTIONS = ("form_page", "round_trip", "inbox", "planning", "startup", "outbox", "cpu")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -47,7 +49,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--inbox-rows",
         type=int,
         default=None,
-        help="size of the large inbox (default 1,000,000; --quick: 20,000)",
+        help="size of the large inbox and planning (default 1,000,000; --quick: 20,000)",
     )
     parser.add_argument("--seconds", type=float, default=None, help="length of each load run")
     parser.add_argument(
@@ -134,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             seconds, warmup, engines[:1] if quick else engines, options.workers
         ),
         "inbox": lambda: inbox(sizes, engines[:1] if quick else engines, inbox_seconds, warmup),
+        "planning": lambda: planning(
+            sizes, engines[:1] if quick else engines, inbox_seconds, warmup
+        ),
         "startup": lambda: startup([1] if quick else [1, 100, 1000]),
         "outbox": lambda: outbox(500 if quick else 10_000),
         # The big inbox's CPU cost is shown by 200,000 requests already (seeding a second

@@ -39,10 +39,21 @@ def _rows(figures: dict[str, Any]) -> list[list[str]]:
         if not isinstance(by_size, dict):
             continue
         for size, entry in by_size.items():
-            for page in ("list", "filter", "search", "search_name"):
+            for page in ("list", "filter", "search", "search_name", "search_word"):
                 label = f"inbox {page}, {engine}, {int(size):,} requests"
                 seeded = f"seeded in {entry['seed_seconds']:.0f} s" if page == "list" else ""
                 rows.append(_load_row(label, entry[page], seeded))
+    for engine, by_size in (figures.get("planning") or {}).items():
+        if not isinstance(by_size, dict):
+            continue
+        for size, entry in by_size.items():
+            week = entry["week"]
+            label = f"planning week, {engine}, {int(size):,} requests"
+            notes = (
+                f"{week['week']}: {week['movements']} pickups and returns, "
+                f"{week['to_plan']} to plan; seeded in {entry['seed_seconds']:.0f} s"
+            )
+            rows.append(_load_row(label, week, notes))
     for count, entry in (figures.get("startup") or {}).items():
         if not isinstance(entry, dict):
             continue

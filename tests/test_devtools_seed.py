@@ -2,9 +2,12 @@
 the inbox must treat exactly like registered ones (counts, pages, search, history), on SQLite and
 on PostgreSQL."""
 
+import re
 import shutil
 from collections import Counter
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,12 +15,16 @@ from sqlalchemy import select
 
 from ociflex import create_app
 from ociflex.db import session_for
+from ociflex.devtools.seed import BRANCHES, seed_customers, seed_requests
 from ociflex.history import move_count
 from ociflex.models import STATUSES, RentalRequest, RequestEvent, format_reference
 from ociflex.ops.inbox_query import PAGE_SIZE
 from tests.support.cli import ROOT, customer_problems, flask_command, not_served_lines
+from tests.support.html import Html
 from tests.support.inbox import follow, inbox
 from tests.support.inbox import request_row as registered_request
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def dev_seed(app: Flask, *args: str) -> str:
@@ -140,3 +147,51 @@ def test_seeding_with_no_customer_served_warns_once_per_problem_and_says_why_it_
     assert "ERROR" not in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.endswith("Error: no customer to seed requests for: none is served\n")
+
+
+def test_seeded_scheduled_and_confirmed_requests_have_plans_in_dutch_opening_hours(
+    app: Flask, ops_client: FlaskClient
+) -> None:
+    dev_seed(app, "--requests", "400", "--customers", "2")
+    rows = stored(app)
+    planned = [row for row in rows if row.status in ("scheduled", "confirmed")]
+    assert len(planned) > 100
+    for row in planned:
+        assert row.pickup_at is not None
+        assert row.return_at is not None
+        pickup, back = row.pickup_at.astimezone(AMSTERDAM), row.return_at.astimezone(AMSTERDAM)
+        assert (pickup.date(), back.date()) == (row.start_date, row.end_date), row.id
+        assert time(8) <= pickup.time() < time(12), pickup
+        assert time(14) <= back.time() < time(18), back
+        assert pickup.minute % 15 == 0
+        assert row.pickup_location in BRANCHES
+        assert row.planned_vehicle == row.vehicle_name
+    assert len({row.licence_plate for row in planned}) == len(planned)
+    assert all(re.fullmatch(r"[A-Z]{2}-\d{3}-[A-Z]", row.licence_plate or "") for row in planned)
+    unplanned = [row for row in rows if row not in planned]
+    assert all(
+        row.licence_plate is row.pickup_at is row.pickup_location is None for row in unplanned
+    )
+
+    # The planning shows them: the week of the newest pickup, at its branch and Dutch day.
+    newest = max(planned, key=lambda row: row.pickup_at or row.created_at)
+    assert newest.pickup_at is not None
+    pickup = newest.pickup_at.astimezone(AMSTERDAM)
+    week = "{}-W{:02d}".format(*pickup.isocalendar()[:2])
+    page = Html(ops_client.get("/ops/planning", query_string={"week": week}))
+    row = page.root.xpath(f'//tr[@data-request="{newest.id}"][@data-kind="pickup"]')[0]
+    assert row.xpath("ancestor::div/@data-day")[0] == pickup.date().isoformat()
+    assert row.xpath("./td")[0].text_content() == f"{pickup:%H:%M}"
+    assert not page.root.xpath('//tr[@class="in-conflict"]')
+
+
+def test_seeded_requests_can_come_in_up_to_a_chosen_moment(app: Flask) -> None:
+    newest = datetime(2028, 6, 1, 12, 0, tzinfo=UTC)
+    chosen = seed_customers({}, 2)
+    report = seed_requests(app.extensions["ociflex.engine"], 300, chosen, newest=newest)
+    rows = stored(app)
+    assert report.requests == len(rows) == 300
+    assert newest - timedelta(minutes=1) <= max(row.created_at for row in rows) < newest
+    assert min(row.created_at for row in rows) > newest - timedelta(days=1)
+    assert all(row.start_date > newest.date() for row in rows)
+    assert all(row.start_date <= newest.date() + timedelta(days=60) for row in rows)

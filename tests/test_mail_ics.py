@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ociflex.mail.ics import Event, calendar, escape_text, fold, utc_stamp
+from ociflex.mail.ics import Event, calendar, escape_text, feed, fold, utc_stamp
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 STAMP = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
@@ -166,3 +166,26 @@ def test_start_and_end_must_be_of_one_kind() -> None:
 
 def test_an_empty_location_is_left_out() -> None:
     assert "LOCATION" not in properties(calendar(event(location=""), stamp=STAMP))
+
+
+# --- A feed -------------------------------------------------------------------------------------
+
+
+def test_a_feed_holds_its_name_and_every_event_in_one_calendar() -> None:
+    events = [event(uid=f"FF-00004{n}@flexfleet.euromobil") for n in range(3)]
+    text = "".join(feed(iter(events), name="Planning Utrecht, Papendorp", stamp=STAMP))
+    lines = unfold(text)
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert lines[-1] == "END:VCALENDAR"
+    assert lines.count("BEGIN:VCALENDAR") == 1
+    assert "X-WR-CALNAME:Planning Utrecht\\, Papendorp" in lines
+    uids = [line.removeprefix("UID:") for line in lines if line.startswith("UID:")]
+    assert uids == [e.uid for e in events]
+    assert lines.count("BEGIN:VEVENT") == lines.count("END:VEVENT") == 3
+
+
+def test_an_empty_feed_is_a_calendar_without_events() -> None:
+    lines = unfold("".join(feed([], name="Leeg", stamp=STAMP)))
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert lines[-1] == "END:VCALENDAR"
+    assert "BEGIN:VEVENT" not in lines

@@ -3,9 +3,14 @@ benchmarks and for trying the inbox at scale: ``flask --app app ociflex dev seed
 
 Each request is stored as the punch-out stores one, with what the inbox relies on kept in
 step: its ``registered`` event, one workflow event when it is past ``new``, and the per-status
-counts (:class:`~ociflex.models.StatusCount`). Rows go in by the chunk: ``executemany`` on
-SQLite, ``COPY`` on PostgreSQL, whose planner statistics are refreshed afterwards (``ANALYZE``)
-as autovacuum would do after a load this size.
+counts (:class:`~ociflex.models.StatusCount`). A scheduled or confirmed request has its plan,
+as the planning shows it: a licence plate of its own (seeded plans never conflict: a conflict
+is the exception operations act on), picked up at one of :data:`BRANCHES` on its first day
+between 08:00 and 12:00 and returned on its last day between 14:00 and 18:00, Dutch time.
+
+Rows go in by the chunk: ``executemany`` on SQLite, ``COPY`` on PostgreSQL, whose planner
+statistics are refreshed afterwards (``ANALYZE``) as autovacuum would do after a load this
+size.
 """
 
 import json
@@ -15,13 +20,17 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ociflex.booking.words import fill_request_words
 from ociflex.customers.model import Customer
+from ociflex.mail.compose import LOCAL_TIME
 from ociflex.models import RentalRequest, RequestEvent, StatusCount, format_reference, search_key
 
 #: How seeded requests are spread over the statuses (most of a busy inbox is done with).
@@ -42,6 +51,21 @@ ARRIVALS = {
     "cancelled": ("cancel", "in_progress"),
 }
 SEED_ACTOR = "seed"
+#: The branches seeded plans are picked up at (and returned to).
+BRANCHES = (
+    "Amsterdam Sloterdijk",
+    "Utrecht Papendorp",
+    "Rotterdam Alexander",
+    "Eindhoven Airport",
+    "Den Haag Forepark",
+    "Zwolle Hanzeland",
+)
+#: Planned pickups fall on the quarter hours of the four hours from 08:00, returns of the four
+#: from 14:00.
+PICKUP_FROM = 8
+RETURN_FROM = 14
+OPENING_HOURS = 4
+_PLATE_LETTERS = "BDFGHJKLNPRSTVXZ"
 #: Page cache of the seeding connection on SQLite.
 SQLITE_CACHE_KIB = 512 * 1024
 FIRST_NAMES = [
@@ -177,6 +201,11 @@ REQUEST_COLUMNS = [
     "remarks",
     "cost_centre",
     "po_number",
+    "planned_vehicle",
+    "licence_plate",
+    "pickup_at",
+    "return_at",
+    "pickup_location",
     "fields",
     "inbound",
     "cart",
@@ -205,12 +234,17 @@ class _Rows:
     COPY read the text): made up deterministically from ``seed``."""
 
     def __init__(
-        self, customers: Sequence[SeedCustomer], seed: int, count: int, dialect: str
+        self,
+        customers: Sequence[SeedCustomer],
+        seed: int,
+        count: int,
+        dialect: str,
+        newest: datetime,
     ) -> None:
         self.customers = customers
         self.random = random.Random(seed)  # noqa: S311 (made-up data, not secrets)
         self.count = count
-        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.now = newest.astimezone(UTC).replace(microsecond=0)
         # The oldest request is a year old, or one a minute for a smaller batch.
         self.step = timedelta(seconds=max(1, min(60, 365 * 86400 // max(count, 1))))
         # SQLite keeps SQLAlchemy's naive UTC text; PostgreSQL reads a time zone.
@@ -271,6 +305,8 @@ class _Rows:
         name, name_key, mailbox = pick.choice(self.people)
         email = f"{mailbox}{request_id % 997}@{customer.id}.example".lower()
         cost_centre = str(4000 + request_id % 900)
+        end = start + timedelta(days=days - 1)
+        plan = self._plan(request_id, start, end, vehicle_name) if status in PLANNED else _NO_PLAN
         locations = customer.locations
         return (
             request_id,
@@ -288,12 +324,13 @@ class _Rows:
             str(rate),
             customer.currency,
             start.isoformat(),
-            (start + timedelta(days=days - 1)).isoformat(),
+            end.isoformat(),
             days,
             locations[request_id % len(locations)] if locations else None,
             "",
             cost_centre,
             f"PO-{request_id}",
+            *plan,
             json.dumps({"email": email, "full_name": name, "cost_centre": cost_centre}),
             json.dumps(
                 {
@@ -309,6 +346,46 @@ class _Rows:
             at,
             at,
         )
+
+    def _plan(
+        self, request_id: int, start: date, end: date, vehicle_name: str
+    ) -> tuple[str, str, str, str, str]:
+        """Planned vehicle, licence plate, pickup, return and branch of a planned request."""
+        slots = 4 * OPENING_HOURS
+        return (
+            vehicle_name,
+            plate(request_id),
+            _dutch_moment(start, PICKUP_FROM, self.random.randrange(slots), self.moment),
+            _dutch_moment(end, RETURN_FROM, self.random.randrange(slots), self.moment),
+            BRANCHES[request_id % len(BRANCHES)],
+        )
+
+
+#: The statuses whose seeded requests have a plan (ociflex.ops.conflicts.PLANNED_STATUSES).
+PLANNED = ("scheduled", "confirmed")
+_NO_PLAN = (None, None, None, None, None)
+
+
+@lru_cache(maxsize=65536)
+def _dutch_moment(day: date, first_hour: int, quarter: int, moment_format: str) -> str:
+    """The ``quarter``-th quarter hour from ``first_hour`` on the Dutch ``day``, as stored
+    (UTC, in ``moment_format``): a million requests share a few thousand of them. Opening
+    hours are never the hour the clocks skip or repeat."""
+    at = clock(first_hour + quarter // 4, 15 * (quarter % 4))
+    moment = datetime.combine(day, at, tzinfo=LOCAL_TIME).astimezone(UTC)
+    return moment.strftime(moment_format)
+
+
+def plate(request_id: int) -> str:
+    """A Dutch-looking licence plate, ``XX-999-X``, of its own for each of the first 4,096,000
+    requests."""
+    letters = len(_PLATE_LETTERS)
+    rest = request_id // 1000
+    first, second, last = (rest // letters**n % letters for n in range(3))
+    return (
+        f"{_PLATE_LETTERS[last]}{_PLATE_LETTERS[second]}-{request_id % 1000:03d}-"
+        f"{_PLATE_LETTERS[first]}"
+    )
 
 
 def _basket(
@@ -383,10 +460,12 @@ def seed_requests(
     *,
     seed: int = 7,
     chunk: int = 20_000,
+    newest: datetime | None = None,
 ) -> SeedReport:
     """Add ``count`` requests (after the newest one stored), spread over ``customers``, with
     their events and counts; one transaction per ``chunk`` requests, so an interrupted run
-    leaves whole chunks, each with its counts."""
+    leaves whole chunks, each with its counts. They come in up to ``newest`` (default:
+    now), each picked up in the two months after it came in."""
     began = time.monotonic()
     events_written = 0
     with engine.connect() as connection:
@@ -398,20 +477,22 @@ def seed_requests(
         first_id = _next_id(connection, RentalRequest.id)
         next_event = _next_id(connection, RequestEvent.id)
         connection.rollback()
-        rows = _Rows(customers, seed, count, dialect)
+        rows = _Rows(customers, seed, count, dialect, newest or datetime.now(UTC))
         for positions in _chunks(count, chunk):
             made = rows.chunk(positions, first_id, next_event)
             with connection.begin():
                 _write(connection, "rental_requests", REQUEST_COLUMNS, made.requests)
                 _write(connection, "request_events", EVENT_COLUMNS, made.events)
                 _add_counts(connection, made.counts)
+                # Searchable by any word of the name, as a registered request is.
+                fill_request_words(connection, after=first_id + positions.start - 1)
             next_event += len(made.events)
             events_written += len(made.events)
         if dialect == "postgresql":
             with connection.begin():
                 _sync_sequences(connection)
                 connection.exec_driver_sql(
-                    "ANALYZE rental_requests, request_events, request_status_counts"
+                    "ANALYZE rental_requests, request_events, request_status_counts, request_words"
                 )
     return SeedReport(
         count, events_written, first_id, first_id + count - 1, time.monotonic() - began

@@ -1,9 +1,11 @@
-"""A calendar entry (RFC 5545) for the pickup, written by hand: one VEVENT, nothing more.
+"""Calendars (RFC 5545) written by hand: the pickup's entry in its e-mail (one VEVENT), and a
+branch's planning as a feed that calendar programs subscribe to (many).
 
 Lines end in CRLF and are folded at 75 octets without splitting a UTF-8 character; text values
 escape backslash, semicolon, comma and line breaks.
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -77,21 +79,16 @@ def _when(name: str, value: datetime | date) -> str:
     return f"{name};VALUE=DATE:{_date_value(value)}"
 
 
-def calendar(event: Event, *, stamp: datetime | None = None) -> str:
-    """The VCALENDAR text of ``event`` (METHOD:PUBLISH: an entry, not an invitation)."""
+def _event_lines(event: Event, stamp: datetime) -> list[str]:
+    """The VEVENT of ``event``, one logical line each."""
     if isinstance(event.start, datetime) != isinstance(event.end, datetime):
         raise ValueError("start and end must both be datetimes, or both dates")
     if any(char in event.uid for char in "\r\n"):
         raise ValueError("a UID is one line")
     lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:{event.uid}",
-        f"DTSTAMP:{utc_stamp(stamp or datetime.now(UTC))}",
+        f"DTSTAMP:{utc_stamp(stamp)}",
         _when("DTSTART", event.start),
         _when("DTEND", event.end),
         f"SUMMARY:{escape_text(event.summary)}",
@@ -100,5 +97,27 @@ def calendar(event: Event, *, stamp: datetime | None = None) -> str:
         lines.append(f"LOCATION:{escape_text(event.location)}")
     if event.description:
         lines.append(f"DESCRIPTION:{escape_text(event.description)}")
-    lines += ["TRANSP:TRANSPARENT", "END:VEVENT", "END:VCALENDAR"]
+    return [*lines, "TRANSP:TRANSPARENT", "END:VEVENT"]
+
+
+def _written(lines: Iterable[str]) -> str:
     return "".join(fold(line) + CRLF for line in lines)
+
+
+_HEAD = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
+
+
+def calendar(event: Event, *, stamp: datetime | None = None) -> str:
+    """The VCALENDAR text of ``event`` (METHOD:PUBLISH: an entry, not an invitation)."""
+    body = _event_lines(event, stamp or datetime.now(UTC))
+    return _written([*_HEAD, "METHOD:PUBLISH", *body, "END:VCALENDAR"])
+
+
+def feed(events: Iterable[Event], *, name: str, stamp: datetime | None = None) -> Iterator[str]:
+    """A calendar to subscribe to, named ``name`` (``X-WR-CALNAME``, which calendar programs
+    show), with ``events``: written an event at a time, so a long feed is never held whole."""
+    moment = stamp or datetime.now(UTC)
+    yield _written([*_HEAD, "METHOD:PUBLISH", f"X-WR-CALNAME:{escape_text(name)}"])
+    for event in events:
+        yield _written(_event_lines(event, moment))
+    yield _written(["END:VCALENDAR"])

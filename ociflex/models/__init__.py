@@ -10,6 +10,7 @@ from ociflex.models.orders import (
     PurchaseOrderLine,
 )
 from ociflex.models.outbox import OUTBOX_STATUSES, OutboxMessage
+from ociflex.models.planning_feeds import PlanningFeed
 from ociflex.models.request_numbers import RequestNumber
 from ociflex.models.request_words import RequestWord
 from ociflex.models.requests import (
@@ -38,6 +39,7 @@ __all__ = [
     "OperatorEvent",
     "OperatorSession",
     "OutboxMessage",
+    "PlanningFeed",
     "PurchaseOrder",
     "PurchaseOrderLine",
     "RentalRequest",

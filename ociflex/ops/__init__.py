@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
 
 # The route modules register their views on bp when imported: login, the operators'
 # administration, the inbox and its CSV export, a request's page, the failing e-mails, the
-# workflow actions, the transfer log and the purchase orders.
+# workflow actions, the transfer log, the purchase orders, and the planning with its feeds.
 from ociflex.ops import (  # noqa: E402
     actions,
     admin,
@@ -40,6 +40,8 @@ from ociflex.ops import (  # noqa: E402
     inbox,
     orders,
     outbox_page,
+    planning_feeds,
+    planning_page,
     request_page,
     transfers,
 )
@@ -53,6 +55,8 @@ __all__ = [
     "inbox",
     "orders",
     "outbox_page",
+    "planning_feeds",
+    "planning_page",
     "request_page",
     "transfers",
 ]
