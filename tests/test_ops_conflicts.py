@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from ociflex.db import begin_write, session_for
 from ociflex.models import RentalRequest
@@ -20,6 +19,7 @@ from ociflex.ops.conflicts import (
     shown_conflicts,
 )
 from tests.support.inbox import seed
+from tests.support.plans import captured_queries, explain
 
 MONDAY = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
@@ -111,20 +111,18 @@ def test_a_conflict_is_shown_by_reference_link_customer_name_and_period(app: Fla
     ]
 
 
-def _plan_query_plan(app: Flask) -> str:
-    with session_for(app) as session:
-        engine = session.get_bind()
-        statement = ("EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ") + (
-            "SELECT id FROM rental_requests WHERE replace(licence_plate, '-', '') = 'AB123C' "
-            "AND pickup_at < '2026-12-09' AND status IN ('scheduled', 'confirmed')"
-        )
-        if engine.dialect.name == "postgresql":
-            session.execute(text("SET enable_seqscan = off"))
-        return "\n".join(str(row) for row in session.execute(text(statement)))
-
-
-def test_the_check_is_served_by_the_plate_index(app: Flask) -> None:
-    assert "ix_rental_requests_plate_key" in _plan_query_plan(app)
+def test_the_checks_are_served_by_the_plate_index(app: Flask) -> None:
+    first, _second = seed(
+        app, planned("AB-123-C", MONDAY, 48), planned("AB123C", MONDAY + timedelta(hours=8), 8)
+    )
+    with captured_queries(app, "rental_requests") as queries, session_for(app) as session:
+        conflicts_with(session, plan_of(0, "AB-123-C", MONDAY, 30))
+        conflicts_among(session, [first])
+    by_plate = [(sql, params) for sql, params in queries if "replace(" in sql]
+    assert len(by_plate) == 2
+    for statement, parameters in by_plate:
+        plan = "\n".join(explain(app, statement, parameters))
+        assert "ix_rental_requests_plate_key" in plan, (statement, plan)
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -8,7 +8,6 @@ are Dutch, so the tests find things by id, ``data-`` attributes and the seeded v
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -49,7 +48,7 @@ from tests.support.inbox import (
     seed_many,
 )
 from tests.support.orders import shown
-from tests.support.plans import explain
+from tests.support.plans import captured_queries, explain
 
 
 def descending(ids: list[int]) -> list[int]:
@@ -141,27 +140,10 @@ def test_an_empty_inbox_says_so(ops_client: FlaskClient) -> None:
     assert page.tab_counts[""] == 0
 
 
-@contextmanager
-def captured_queries(app: Flask) -> Iterator[list[tuple[str, Any]]]:
-    """The statements (and parameters) that read rental_requests while the block runs."""
-    engine = app.extensions["ociflex.engine"]
-    seen: list[tuple[str, Any]] = []
-
-    def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if re.search(r"\bFROM rental_requests\b", statement):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-
-
 def test_pages_go_by_keyset_through_120_requests(app: Flask, ops_client: FlaskClient) -> None:
     ids = seed_many(app, 120)
     assert ids == list(range(1, 121))
-    with captured_queries(app) as queries:
+    with captured_queries(app, "rental_requests") as queries:
         first = inbox(ops_client)
         assert first.row_ids == list(range(120, 70, -1))
         assert "newer" not in first.elements
@@ -841,7 +823,7 @@ EXPLAINED: list[tuple[str, dict[str, str], list[str | tuple[str, ...]]]] = [
 def _plans(
     app: Flask, ops_client: FlaskClient, query: dict[str, str]
 ) -> list[tuple[str, Any, list[str]]]:
-    with captured_queries(app) as queries:
+    with captured_queries(app, "rental_requests") as queries:
         response = ops_client.get("/ops/", query_string=query)
     assert response.status_code == 200
     assert "filter-problems" not in Html(response).elements

@@ -2,9 +2,6 @@
 (also in the weeks the clocks change), requests in conflict marked, what is still to plan
 apart; the day view to print; every query served by an index. On SQLite and PostgreSQL."""
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,13 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from ociflex.db import begin_write, session_for
 from ociflex.ops.planning import Movement, Week, branch_slug, group_by_branch
 from tests.support.html import Html
 from tests.support.inbox import add_fillers, seed
-from tests.support.plans import explain
+from tests.support.plans import captured_queries, explain
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -322,23 +319,6 @@ def test_a_day_without_movements_at_the_branch_says_so(ops_client: FlaskClient) 
 # --- Every query is served by an index ------------------------------------------------------------
 
 
-@contextmanager
-def captured_queries(app: Flask) -> Iterator[list[tuple[str, Any]]]:
-    """The statements (and parameters) that read rental_requests while the block runs."""
-    engine = app.extensions["ociflex.engine"]
-    seen: list[tuple[str, Any]] = []
-
-    def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if re.search(r"\bFROM rental_requests\b", statement):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-
-
 #: Planned requests out of the week, which a scan would read: the planner must not.
 FILLERS = 20_000
 
@@ -417,7 +397,7 @@ def test_every_planning_query_is_served_by_an_index(
 ) -> None:
     _index_seed(app)
     dialect = app.extensions["ociflex.engine"].dialect.name
-    with captured_queries(app) as queries:
+    with captured_queries(app, "rental_requests") as queries:
         response = ops_client.get(path)
     assert response.status_code == 200
     assert len(Html(response).root.xpath("//section[@data-branch]//tbody/tr")) > 5

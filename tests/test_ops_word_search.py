@@ -2,14 +2,12 @@
 accents ignored, read newest first from the word index on both engines (issue 14, item 5)."""
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from ociflex.booking.form import today
 from ociflex.booking.words import name_words, word_rows
@@ -19,7 +17,7 @@ from ociflex.ops.inbox_filters import Filters
 from ociflex.ops.inbox_query import PAGE_SIZE, fetch_page
 from tests.support.cxml import Buyer, Setup
 from tests.support.inbox import add_fillers, args_of, follow, inbox, seed
-from tests.support.plans import explain
+from tests.support.plans import captured_queries, explain
 from tests.support.punchout import book_demo, stored
 
 
@@ -107,23 +105,6 @@ def test_paging_goes_through_many_matches_newest_first(app: Flask, ops_client: F
 # --- Served by the word index ---------------------------------------------------------------
 
 
-@contextmanager
-def captured_queries(app: Flask) -> Iterator[list[tuple[str, Any]]]:
-    """The statements (and parameters) that read the word index while the block runs."""
-    engine = app.extensions["ociflex.engine"]
-    seen: list[tuple[str, Any]] = []
-
-    def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if re.search(r"\bFROM request_words\b", statement):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-
-
 #: Requests named "Filler n" that share the word searched with the 300 seeded: enough for a plan
 #: that reads every match to show.
 SHARING = 20_000
@@ -168,7 +149,7 @@ def _add_sharing(app: Flask, count: int) -> None:
 def _statements(
     app: Flask, ops_client: FlaskClient, query: dict[str, str]
 ) -> list[tuple[str, Any]]:
-    with captured_queries(app) as queries:
+    with captured_queries(app, "request_words") as queries:
         page = inbox(ops_client, query)
     assert page.row_ids, query
     assert queries, query

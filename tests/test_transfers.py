@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import gettext
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ociflex import create_app
@@ -38,7 +38,7 @@ from ociflex.transfers import (
 from tests.conftest import ACME_HOOK_URL, ACME_PASSWORD, PRODUCTION_SECRET_KEY, SigningClock
 from tests.support.html import Html
 from tests.support.inbox import HOSTILE, HOSTILE_ESCAPED, RAW_TAG, args_of
-from tests.support.plans import explain
+from tests.support.plans import captured_queries, explain
 from tests.support.punchout import (
     Page,
     acme_booking,
@@ -791,23 +791,6 @@ def test_the_retention_is_90_days_by_default(tmp_path: Path) -> None:
 # --- Indexes ------------------------------------------------------------------------------------
 
 
-@contextmanager
-def captured_queries(app: Flask) -> Iterator[list[tuple[str, Any]]]:
-    """The statements (and parameters) that read the transfer log while the block runs."""
-    engine = app.extensions["ociflex.engine"]
-    seen: list[tuple[str, Any]] = []
-
-    def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if re.search(r"\bFROM transfers\b", statement) and statement.startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-
-
 CUSTOMER_INDEXES = ("ix_transfers_customer_id_id", "ix_transfers_customer_outcome_id")
 
 
@@ -844,7 +827,7 @@ def test_the_lists_and_the_pruning_are_served_by_an_index(
         ("punch-out", f"/ops/transfers/{ids[7]}", ("ix_transfers_punchout_id",)),
     ]
     for name, path, indexes in scenarios:
-        with captured_queries(app) as queries:
+        with captured_queries(app, "transfers", selects_only=True) as queries:
             assert ops_client.get(path).status_code == 200
         plans = "\n".join(line for sql, params in queries for line in explain(app, sql, params))
         assert any(index in plans for index in indexes), (name, plans)
@@ -889,7 +872,7 @@ def test_the_log_names_each_entry_s_protocol_and_kind(app: Flask, ops_client: Fl
         {**cxml, "kind": "start", "method": "GET"},
         {**cxml, "kind": "basket", "outcome": "sent", "cart": {"document": "<cXML/>"}},
     )
-    with captured_queries(app) as queries:
+    with captured_queries(app, "transfers", selects_only=True) as queries:
         page = transfer_page(ops_client)
     assert page.row_ids == ids[::-1]
     rows = [[" ".join(cell.split()) for cell in row] for row in page.tables["transfers"]]

@@ -1,8 +1,12 @@
 """The query plans of the database, to prove that an index can serve a query."""
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import event
 
 
 def explain(app: Flask, statement: str, parameters: Any) -> list[str]:
@@ -25,3 +29,24 @@ def explain(app: Flask, statement: str, parameters: Any) -> list[str]:
     finally:
         connection.close()
     return plan
+
+
+@contextmanager
+def captured_queries(
+    app: Flask, table: str, *, selects_only: bool = False
+) -> Iterator[list[tuple[str, Any]]]:
+    """The statements (and their parameters) that read ``table`` while the block runs; with
+    ``selects_only``, SELECTs alone (a ``DELETE FROM`` reads the table too)."""
+    engine = app.extensions["ociflex.engine"]
+    seen: list[tuple[str, Any]] = []
+    reads = re.compile(rf"\bFROM {re.escape(table)}\b")
+
+    def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if reads.search(statement) and (not selects_only or statement.startswith("SELECT")):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
