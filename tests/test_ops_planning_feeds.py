@@ -179,7 +179,9 @@ def test_only_admins_manage_the_feeds(app: Flask, operator: Operator) -> None:
         add_operator(session, "piet", "piet-staple-battery-7", "Piet Jansen")
     piet = app.test_client()
     assert log_in(piet, "piet", "piet-staple-battery-7").status_code == 303
-    assert piet.get("/ops/planning/feeds").status_code == 403
+    refused = piet.get("/ops/planning/feeds")
+    assert refused.status_code == 403
+    assert "agendafeeds" in " ".join(Html(refused).alerts)
     token = csrf_token_in(piet.get("/ops/").get_data(as_text=True))
     response = piet.post("/ops/planning/feeds", data={"csrf_token": token, "branch": BRANCH})
     assert response.status_code == 403

@@ -144,9 +144,10 @@ def admin_required(view: View) -> View:
 def _not_an_admin() -> ResponseReturnValue:
     page = render_template(
         "ops/refused.html",
-        heading=gettext("Operators"),
+        heading=gettext("Only for admins"),
         problem=gettext(
-            "Only admins can manage the operators. Ask an admin if you need an account changed."
+            "Only admins can use this page: it changes the operators' accounts or the calendar "
+            "feeds. Ask an admin if you need something changed."
         ),
         back_url=url_for("ops.inbox"),
         back_text=gettext("Back to the inbox"),
