@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from flask import Flask
 from sqlalchemy import select
 
-from bench.load import run_wrk
+from bench.load import Load, run_wrk
 from bench.punchout import ociflex_server, postgres_database, sqlite_database
 from bench.servers import production_environ
 from ociflex import create_app
@@ -110,6 +110,19 @@ def _seeded(engine: str, rows: int) -> Iterator[tuple[str, float]]:
         yield url, seeded
 
 
+def operators_load(url: str, cookie: str, seconds: float, warmup: float) -> Load:
+    """A handful of logged-in operators (:data:`CONNECTIONS`) asking for the page ``url``,
+    after ``warmup`` seconds of the same."""
+    options: dict[str, Any] = {
+        "connections": CONNECTIONS,
+        "threads": 2,
+        "headers": [f"Cookie: {cookie}"],
+    }
+    if warmup:
+        run_wrk(url, "get.lua", seconds=warmup, **options)
+    return run_wrk(url, "get.lua", seconds=seconds, **options)
+
+
 def inbox(sizes: list[int], engines: list[str], seconds: float, warmup: float) -> dict[str, Any]:
     """For each engine and table size: seed, serve, log in, and measure each page."""
     figures: dict[str, Any] = {"connections": CONNECTIONS, "sizes": sizes}
@@ -125,14 +138,7 @@ def inbox(sizes: list[int], engines: list[str], seconds: float, warmup: float) -
                     with database_app(url, inst) as app:
                         pages = _pages(app)
                     for name, path in pages.items():
-                        options = {
-                            "connections": CONNECTIONS,
-                            "threads": 2,
-                            "headers": [f"Cookie: {cookie}"],
-                        }
-                        if warmup:
-                            run_wrk(server.url(path), "get.lua", seconds=warmup, **options)
-                        load = run_wrk(server.url(path), "get.lua", seconds=seconds, **options)
+                        load = operators_load(server.url(path), cookie, seconds, warmup)
                         entry[name] = {**load.as_json(), "path": path}
                 figures.setdefault(engine, {})[str(rows)] = entry
     return figures

@@ -20,8 +20,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.inbox import CONNECTIONS, OPERATOR, SEED_CUSTOMERS, database_app, log_in
-from bench.load import run_wrk
+from bench.inbox import (
+    CONNECTIONS,
+    OPERATOR,
+    SEED_CUSTOMERS,
+    database_app,
+    log_in,
+    operators_load,
+)
 from bench.punchout import ociflex_server, postgres_database, sqlite_database
 from ociflex.customers.registry import customers
 from ociflex.db import session_for
@@ -81,14 +87,7 @@ def planning(sizes: list[int], engines: list[str], seconds: float, warmup: float
                 path = f"/ops/planning?week={week.week}"
                 with ociflex_server(url, inst) as server:
                     cookie = log_in(server.port)
-                    options = {
-                        "connections": CONNECTIONS,
-                        "threads": 2,
-                        "headers": [f"Cookie: {cookie}"],
-                    }
-                    if warmup:
-                        run_wrk(server.url(path), "get.lua", seconds=warmup, **options)
-                    load = run_wrk(server.url(path), "get.lua", seconds=seconds, **options)
+                    load = operators_load(server.url(path), cookie, seconds, warmup)
                 figures.setdefault(engine, {})[str(rows)] = {
                     "seed_seconds": round(seeded, 1),
                     "week": {**load.as_json(), **asdict(week), "path": path},

@@ -48,7 +48,7 @@ from tests.support.inbox import (
     seed_many,
 )
 from tests.support.orders import shown
-from tests.support.plans import captured_queries, explain
+from tests.support.plans import captured_queries, explain, sqlite_steps
 
 
 def descending(ids: list[int]) -> list[int]:
@@ -844,27 +844,6 @@ def test_every_list_query_is_served_by_an_index(app: Flask, ops_client: FlaskCli
             assert any(index in everything for index in choices), (name, choices, everything)
 
 
-def _steps(app: Flask, statement: str, parameters: Any) -> int:
-    """How many virtual-machine instructions SQLite runs for ``statement``."""
-    connection = app.extensions["ociflex.engine"].raw_connection()
-    count = 0
-
-    def step() -> int:
-        nonlocal count
-        count += 1
-        return 0
-
-    try:
-        dbapi = connection.dbapi_connection
-        dbapi.set_progress_handler(step, 1)
-        dbapi.execute(statement, parameters).fetchall()
-        dbapi.set_progress_handler(None, 1)
-        connection.rollback()
-    finally:
-        connection.close()
-    return count
-
-
 def test_the_work_of_a_page_does_not_grow_with_the_table(
     app: Flask, ops_client: FlaskClient
 ) -> None:
@@ -876,13 +855,13 @@ def test_the_work_of_a_page_does_not_grow_with_the_table(
     measured = []
     for name, query, _indexes in EXPLAINED:
         for statement, params, _plan in _plans(app, ops_client, query):
-            measured.append((name, statement, params, _steps(app, statement, params)))
+            measured.append((name, statement, params, sqlite_steps(app, statement, params)))
     with session_for(app) as session:
         begin_write(session)
         add_fillers(session, FILLERS)
         session.commit()
     for name, statement, params, small in measured:
-        large = _steps(app, statement, params)
+        large = sqlite_steps(app, statement, params)
         assert large <= small * 1.5 + 500, (name, small, large, statement)
 
 

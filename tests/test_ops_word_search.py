@@ -17,7 +17,7 @@ from ociflex.ops.inbox_filters import Filters
 from ociflex.ops.inbox_query import PAGE_SIZE, fetch_page
 from tests.support.cxml import Buyer, Setup
 from tests.support.inbox import add_fillers, args_of, follow, inbox, seed
-from tests.support.plans import captured_queries, explain
+from tests.support.plans import captured_queries, explain, sqlite_steps
 from tests.support.punchout import book_demo, stored
 
 
@@ -172,27 +172,6 @@ def test_a_word_search_reads_the_word_index_on_both_engines(
                 assert not re.search(r"SCAN (rental_requests|request_words)\b", plan), plan
 
 
-def _sqlite_steps(app: Flask, statement: str, parameters: Any) -> int:
-    """How many virtual-machine instructions SQLite runs for ``statement``."""
-    connection = app.extensions["ociflex.engine"].raw_connection()
-    count = 0
-
-    def step() -> int:
-        nonlocal count
-        count += 1
-        return 0
-
-    try:
-        dbapi = connection.dbapi_connection
-        dbapi.set_progress_handler(step, 1)
-        dbapi.execute(statement, parameters).fetchall()
-        dbapi.set_progress_handler(None, 1)
-        connection.rollback()
-    finally:
-        connection.close()
-    return count
-
-
 def _word_entries_read(app: Flask, statement: str, parameters: Any) -> list[int]:
     """The rows each read of ``request_words`` returned, as PostgreSQL ran ``statement``."""
     connection = app.extensions["ociflex.engine"].raw_connection()
@@ -218,7 +197,7 @@ def test_a_page_of_a_word_search_reads_a_page_of_the_index_however_many_match(
     dialect = app.extensions["ociflex.engine"].dialect.name
     _explain_seed(app, 0)
     measured = [
-        (query, statement, parameters, _sqlite_steps(app, statement, parameters))
+        (query, statement, parameters, sqlite_steps(app, statement, parameters))
         for query in PAGED
         for statement, parameters in _statements(app, ops_client, query)
         if dialect == "sqlite"
@@ -226,7 +205,7 @@ def test_a_page_of_a_word_search_reads_a_page_of_the_index_however_many_match(
     _add_sharing(app, SHARING)
     if dialect == "sqlite":
         for query, statement, parameters, small in measured:
-            large = _sqlite_steps(app, statement, parameters)
+            large = sqlite_steps(app, statement, parameters)
             assert large <= small * 1.5 + 500, (query, small, large)
         return
     for query in PAGED:

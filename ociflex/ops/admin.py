@@ -33,6 +33,7 @@ from ociflex.ops.operator_trail import Actor, recent_entries
 from ociflex.ops.operators import (
     DISPLAY_NAME_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
     OperatorError,
     UnknownOperator,
     add_operator,
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 
 #: The operators page shows this many entries of the trail, newest first.
 TRAIL_LIMIT = 50
-_USERNAME_LENGTH = 64
 ACTION_LABELS = {
     "add": N_("Added"),
     "disable": N_("Disabled"),
@@ -83,7 +83,7 @@ class PasswordForm(FlaskForm):
 
 class AddOperatorForm(PasswordForm):
     username = StringField(
-        lazy_gettext("User name"), validators=[InputRequired(), Length(max=_USERNAME_LENGTH)]
+        lazy_gettext("User name"), validators=[InputRequired(), Length(max=USERNAME_MAX_LENGTH)]
     )
     display_name = StringField(
         lazy_gettext("Full name"), validators=[Length(max=DISPLAY_NAME_MAX_LENGTH)]

@@ -41,6 +41,7 @@ from ociflex.models import Operator
 from ociflex.ops import bp, csrf
 from ociflex.ops.operators import (
     PASSWORD_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
     LoginLocked,
     LoginRefused,
     authenticate,
@@ -54,14 +55,13 @@ OPS_HOME = "/ops/"
 #: The key of the server-side session token in Flask's (signed) session cookie.
 SESSION_KEY = "ops"
 _ADDRESS_LENGTH = 64
-_USERNAME_LENGTH = 64
 
 View = Callable[..., ResponseReturnValue]
 
 
 class LoginForm(FlaskForm):
     username = StringField(
-        lazy_gettext("User name"), validators=[InputRequired(), Length(max=_USERNAME_LENGTH)]
+        lazy_gettext("User name"), validators=[InputRequired(), Length(max=USERNAME_MAX_LENGTH)]
     )
     password = PasswordField(
         lazy_gettext("Password"), validators=[InputRequired(), Length(max=PASSWORD_MAX_LENGTH)]

@@ -30,13 +30,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from ociflex.db import get_session
+from ociflex.mail.compose import LOCAL_TIME
 from ociflex.money import Price, decimal_comma, request_total
 from ociflex.ops import bp
 from ociflex.ops.auth import login_required
@@ -45,8 +45,6 @@ from ociflex.ops.inbox_query import ListedRequest, fetch_all
 from ociflex.ops.lists import Labels
 from ociflex.ops.transfers import customer_name
 
-#: The moment a request came in is written in the time of Euromobil's branches.
-LOCAL_TIME: Final = ZoneInfo("Europe/Amsterdam")
 #: Requests read from the database, and rows written out, at a time.
 BATCH_SIZE: Final = 1000
 #: What makes Excel read a cell as a formula (OWASP, "CSV Injection").

@@ -41,7 +41,9 @@ PASSWORD_METHOD = "scrypt"  # noqa: S105 (a hash method, not a password)
 PASSWORD_MIN_LENGTH = 12
 #: More than any password manager makes; keeps a pasted novel from being hashed.
 PASSWORD_MAX_LENGTH = 1024
-USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+#: The longest user name (the column's size, and the forms' limit).
+USERNAME_MAX_LENGTH = 64
+USERNAME = re.compile(rf"[a-z0-9][a-z0-9._-]{{1,{USERNAME_MAX_LENGTH - 1}}}")
 DISPLAY_NAME_MAX_LENGTH = 255
 
 #: Failed logins are counted over this sliding window. An attempt refused by the limits below

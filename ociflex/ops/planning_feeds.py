@@ -15,7 +15,6 @@ weeks ahead: the branch looks back at what came back late and plans about a quar
 a calendar program fetches the whole feed every time, so the window bounds its size.
 """
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -37,6 +36,7 @@ from ociflex.ops import bp
 from ociflex.ops.auth import admin_required, client_address, current_operator, login_required
 from ociflex.ops.conflicts import PLANNED_STATUSES
 from ociflex.ops.planning import Week, branch_names, branch_slug, local_today, rental_window
+from ociflex.ops.sessions import token_hash
 from ociflex.ops.transfers import customer_name
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,6 @@ FEED_BACK: Final = timedelta(weeks=4)
 FEED_AHEAD: Final = timedelta(weeks=12)
 #: The longest branch name (the column's length).
 BRANCH_MAX_LENGTH: Final = 255
-
-
-def token_hash(token: str) -> str:
-    """What is stored of a feed's token."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- The feed ----------------------------------------------------------------------------------

@@ -50,3 +50,25 @@ def captured_queries(
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", listener)
+
+
+def sqlite_steps(app: Flask, statement: str, parameters: Any) -> int:
+    """How many virtual-machine instructions SQLite runs for ``statement``: unlike a time, it
+    grows with the rows a query reads, and nothing else on the machine moves it."""
+    connection = app.extensions["ociflex.engine"].raw_connection()
+    count = 0
+
+    def step() -> int:
+        nonlocal count
+        count += 1
+        return 0
+
+    try:
+        dbapi = connection.dbapi_connection
+        dbapi.set_progress_handler(step, 1)
+        dbapi.execute(statement, parameters).fetchall()
+        dbapi.set_progress_handler(None, 1)
+        connection.rollback()
+    finally:
+        connection.close()
+    return count
