@@ -57,8 +57,8 @@ class Entry(NamedTuple):
 
 
 class _Waiting:
-    """The entries waiting in one process, and its flusher: made anew in a forked worker, whose
-    locks and threads must be its own (under gevent, made after the worker was patched)."""
+    """The entries waiting in one process: made anew in a forked worker, whose locks and
+    flusher thread must be its own (under gevent, made after the worker was patched)."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -69,7 +69,6 @@ class _Waiting:
         #: One batch at a time, so entries are stored in the order they came.
         self.storing = threading.Lock()
         self.stopping = threading.Event()
-        self.flusher: threading.Thread | None = None
 
     def add(self, entry: Entry) -> bool:
         """Add ``entry``; whether so much waits now that it must be stored at once."""
@@ -105,8 +104,8 @@ class TransferWriter:
 
     def flush(self) -> None:
         """Store the entries waiting now."""
-        waiting = self._waiting
-        if waiting is None or waiting.pid != os.getpid():
+        waiting = self._own_waiting()
+        if waiting is None:
             return
         with waiting.storing:
             if entries := waiting.take():
@@ -116,22 +115,28 @@ class TransferWriter:
         """Store what waits and stop the flusher: the process is stopping. Entries added after
         this are stored at once."""
         self.flush_seconds = 0
-        waiting = self._waiting
-        if waiting is not None and waiting.pid == os.getpid():
+        waiting = self._own_waiting()
+        if waiting is not None:
             waiting.stopping.set()
             self.flush()
 
-    def _process_waiting(self) -> _Waiting:
+    def _own_waiting(self) -> _Waiting | None:
+        """This process's waiting entries; None before its first (a forked worker inherits
+        its parent's, which are not its own)."""
         waiting = self._waiting
-        if waiting is None or waiting.pid != os.getpid():
+        return waiting if waiting is not None and waiting.pid == os.getpid() else None
+
+    def _process_waiting(self) -> _Waiting:
+        waiting = self._own_waiting()
+        if waiting is None:
             waiting = self._waiting = _Waiting()
-            waiting.flusher = threading.Thread(
+            flusher = threading.Thread(
                 target=self._flush_every_interval,
                 args=(waiting,),
                 name="ociflex-transfer-writer",
                 daemon=True,
             )
-            waiting.flusher.start()
+            flusher.start()
             atexit.register(self.close)
         return waiting
 
